@@ -1,0 +1,3 @@
+"""ringrx-iac: RingRx callbacks (webhooks) as code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,4 @@
+from ringrx_iac.cli import main
+
+if __name__ == "__main__":
+    main()

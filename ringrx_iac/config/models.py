@@ -1,0 +1,118 @@
+"""Pydantic models of the configuration language (``version: 1``).
+
+The models check shape and types only; meaning (tokens, bindings, URLs, headers) is the
+linter's job, so that every problem can be reported with a stable code and a fix hint.
+Unknown keys are rejected everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ringrx_iac.catalog import CALLBACK_TYPES
+
+CallbackTypeName = Literal["sms", "voicemail", "fax", "cdr", "recording", "outreach", "call_alert"]
+assert set(CallbackTypeName.__args__) == set(CALLBACK_TYPES)  # type: ignore[attr-defined]
+
+
+class StrictModel(BaseModel):
+    """Base model: unknown keys are errors, values are not coerced between types."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class BasicAuth(StrictModel):
+    """HTTP basic auth RingRx sends with each event. Not token-replaced by RingRx."""
+
+    username: str | None = Field(default=None, description="Sent as is; never token-replaced.")
+    password: str | None = Field(
+        default=None,
+        description="A secret reference such as ${env:NAME} or ${file:PATH}; a literal is a warning.",
+    )
+
+
+class Bind(StrictModel):
+    """Targets a callback is bound to, by natural key. One key, matching the callback type."""
+
+    phone_numbers: list[str] | None = Field(
+        default=None, description="sms: phone numbers, any common format (compared as E.164)."
+    )
+    mailboxes: list[str] | None = Field(
+        default=None, description="voicemail: mailbox numbers (e.g. '1001') or names."
+    )
+    fax_services: list[str] | None = Field(
+        default=None, description="fax: fax service names or extensions."
+    )
+    outreach_profiles: list[str] | None = Field(
+        default=None, description="outreach: outreach profile names."
+    )
+    groups: list[str] | None = Field(default=None, description="call_alert: group names or extensions.")
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        """The bind keys that are set, with their targets, in declaration order."""
+        return [(k, v) for k, v in self.__dict__.items() if v is not None]
+
+
+class CallbackSpec(StrictModel):
+    """One desired callback."""
+
+    name: str = Field(min_length=1, max_length=255, description="Unique name; the match key.")
+    type: CallbackTypeName = Field(description="RingRx callback type; cannot change in place.")
+    url: str = Field(
+        min_length=1, max_length=2048, description="Destination URL with {token} placeholders."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Custom headers; values are token-replaced and may hold secret references.",
+    )
+    basic_auth: BasicAuth | None = None
+    bind: Bind | None = None
+    allow_insecure_url: bool = Field(
+        default=False, description="Allow an http:// URL (events carry patient data)."
+    )
+
+
+class Safety(StrictModel):
+    """Guards for apply."""
+
+    max_delete_percent: float = Field(
+        default=30,
+        ge=0,
+        le=100,
+        description="Refuse when deletes and replacements exceed this share of managed callbacks.",
+    )
+    protected: list[str] = Field(
+        default_factory=list, description="Callback names apply never deletes or replaces."
+    )
+
+
+class Defaults(StrictModel):
+    """Values merged into every callback (the callback's own values win)."""
+
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Config(StrictModel):
+    """A whole configuration: one file, or the merge of a directory of files."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="ringrx-iac configuration",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    version: Literal[1] = Field(description="Configuration language version.")
+    ignore: list[str] = Field(
+        default_factory=list, description="Globs on names of live callbacks left alone."
+    )
+    safety: Safety = Field(default_factory=Safety)
+    defaults: Defaults = Field(default_factory=Defaults)
+    callbacks: list[CallbackSpec] = Field(default_factory=list)
+
+    def effective_headers(self, callback: CallbackSpec) -> dict[str, str]:
+        """Headers RingRx should send for ``callback``: defaults, then its own."""
+        return {**self.defaults.headers, **callback.headers}
