@@ -15,6 +15,16 @@ TOKEN_PATH = "/auth/token"
 REFRESH_PATH = "/auth/refresh"
 API_KEY_PATH = "/myphones/api_key/{token}"
 OTP_REQUIRED_FIELD = "otp_required"  # in the 401 body of a 2FA user without a valid otp
+# Fields of the /auth/token and /auth/refresh requests and of the token data answer [doc].
+AUTH_API_KEY_FIELDS = ("token", "secret")  # (key id, key secret)
+AUTH_USER_FIELDS = ("username", "password", "otp")
+AUTH_REFRESH_FIELD = "refresh_token"
+TOKEN_ACCESS_FIELD = "access_token"
+TOKEN_REFRESH_FIELD = "refresh_token"
+TOKEN_EXPIRES_FIELD = "expires_in"
+# Error bodies: {"errors": [...]} or {"errors": {field: [messages]}} or {"error": "..."}.
+ERRORS_FIELD = "errors"
+ERROR_FIELD = "error"
 
 # Callbacks.
 CALLBACKS_PATH = "/pbxcallbacks"
