@@ -47,6 +47,9 @@ MASKED_PASSWORDS: tuple[object, ...] = (None, "", "********")
 CUSTOM_HEADER_SEPARATOR = "\r\n"
 
 
+TARGET_ID_FIELD = "id"  # the id field of every bindable object
+
+
 @dataclass(frozen=True)
 class TargetEndpoint:
     """One list of bindable objects and how a callback is bound to them."""
@@ -74,8 +77,12 @@ TARGETS: dict[str, TargetEndpoint] = {
             "pbx_phone_number",
             is_phone_number=True,
         ),
-        TargetEndpoint("mailboxes", "/pbxmailboxes", ("mailbox", "name"), "callback_id", "pbx_mailbox"),
-        TargetEndpoint("fax_services", "/pbxfaxes", ("name", "extension"), "callback_id", "pbx_fax"),
+        TargetEndpoint(
+            "mailboxes", "/pbxmailboxes", ("mailbox", "name"), "callback_id", "pbx_mailbox"
+        ),
+        TargetEndpoint(
+            "fax_services", "/pbxfaxes", ("name", "extension"), "callback_id", "pbx_fax"
+        ),
         TargetEndpoint(
             "outreach_profiles", "/outreach_profiles", ("name",), "callback_id", "outreach_profile"
         ),
