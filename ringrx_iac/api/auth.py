@@ -1,0 +1,243 @@
+"""The RingRx authentication flow as an ``httpx.Auth``.
+
+- obtains a token from ``POST /auth/token`` (API key or user login, JSON body);
+- refreshes it ahead of expiry from ``expires_in`` with ``POST /auth/refresh``, keeping the
+  rotated refresh token;
+- on a 401 refreshes once and retries the request once;
+- a refresh token that is spent or expired falls back to full authentication;
+- a 401 on full authentication is final: `AuthenticationError`, remembered, so that parallel
+  requests fail at once instead of storming the server;
+- only one refresh/authentication runs at a time (an ``asyncio.Lock``); requests that waited
+  reuse the token the winner obtained (compared by token generation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any
+
+import httpx
+
+from ringrx_iac.api import endpoints
+from ringrx_iac.api.credentials import ENV_OTP, ApiKeyCredentials, Credentials
+from ringrx_iac.api.errors import (
+    AuthenticationError,
+    RateLimitError,
+    RingRxError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from ringrx_iac.api.retry import parse_retry_after
+
+# Statuses of /auth/refresh meaning "this refresh token is no good": authenticate afresh.
+_REFRESH_REJECTED = frozenset({400, 401, 403, 404, 422})
+# Refresh when less than this share of the token's lifetime remains (and at most 30 s early).
+_REFRESH_SHARE = 0.1
+_REFRESH_MAX_MARGIN = 30.0
+
+
+def is_auth_path(path: str) -> bool:
+    """True for the token endpoints, which carry credentials and need no bearer token."""
+    return path.endswith(endpoints.TOKEN_PATH) or path.endswith(endpoints.REFRESH_PATH)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class RingRxAuth(httpx.Auth):
+    """Bearer-token authentication with refresh, rotation and single-flight renewal."""
+
+    requires_response_body = True
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        base_url: str,
+        *,
+        stats: Counter[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._credentials = credentials
+        self._base_url = base_url.rstrip("/")
+        self.stats: Counter[str] = stats if stats is not None else Counter()
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._access: str | None = None
+        self._refresh: str | None = None
+        self._expires_at = 0.0
+        self._refresh_at = 0.0
+        self._generation = 0  # bumped each time a new access token is stored
+        self._failure: AuthenticationError | None = None
+
+    @property
+    def generation(self) -> int:
+        """How many access tokens this flow has obtained so far."""
+        return self._generation
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("RingRxAuth works with httpx.AsyncClient only")
+        yield request  # pragma: no cover
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        rejected_generation: int | None = None
+        for _ in range(2):  # the request, then at most one retry after a 401
+            self._raise_if_failed(request)
+            if self._needs_renewal(rejected_generation):
+                async with self._lock:
+                    self._raise_if_failed(request)
+                    if self._needs_renewal(rejected_generation):
+                        renewal = self._renew(request)
+                        auth_request = await renewal.__anext__()
+                        while True:
+                            auth_response = yield auth_request
+                            try:
+                                auth_request = await renewal.asend(auth_response)
+                            except StopAsyncIteration:
+                                break
+            rejected_generation = self._generation
+            assert self._access is not None
+            request.headers["Authorization"] = f"Bearer {self._access}"
+            response = yield request
+            if response.status_code != 401:
+                return
+
+    # -- token state -------------------------------------------------------------------
+
+    def _needs_renewal(self, rejected_generation: int | None) -> bool:
+        if self._access is None or rejected_generation == self._generation:
+            return True
+        return self._clock() >= self._refresh_at
+
+    def _raise_if_failed(self, request: httpx.Request) -> None:
+        if self._failure is not None:
+            raise AuthenticationError(
+                self._failure.message, method=request.method, path=request.url.path, status=401
+            )
+
+    def _store(self, response: httpx.Response, request: httpx.Request) -> None:
+        data = _json(response)
+        access = data.get(endpoints.TOKEN_ACCESS_FIELD) if isinstance(data, dict) else None
+        if not isinstance(access, str) or not access:
+            raise UnexpectedResponseError(
+                "the token answer has no access token",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+            )
+        assert isinstance(data, dict)
+        refresh = data.get(endpoints.TOKEN_REFRESH_FIELD)
+        expires_in = data.get(endpoints.TOKEN_EXPIRES_FIELD)
+        now = self._clock()
+        self._access = access
+        self._refresh = refresh if isinstance(refresh, str) and refresh else None
+        if (
+            isinstance(expires_in, int | float)
+            and not isinstance(expires_in, bool)
+            and expires_in > 0
+        ):
+            margin = min(_REFRESH_MAX_MARGIN, _REFRESH_SHARE * float(expires_in))
+            self._expires_at = now + float(expires_in)
+            self._refresh_at = self._expires_at - margin
+        else:  # no lifetime given: rely on the 401 path alone
+            self._expires_at = self._refresh_at = float("inf")
+        self._generation += 1
+
+    # -- renewal -----------------------------------------------------------------------
+
+    def _auth_request(self, path: str, body: dict[str, str]) -> httpx.Request:
+        return httpx.Request(
+            "POST", self._base_url + path, json=body, headers={"Accept": "application/json"}
+        )
+
+    async def _renew(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Refresh with the refresh token, or authenticate from the credentials."""
+        if self._refresh is not None:
+            self.stats["refresh"] += 1
+            refresh_request = self._auth_request(
+                endpoints.REFRESH_PATH, {endpoints.AUTH_REFRESH_FIELD: self._refresh}
+            )
+            response = yield refresh_request
+            if response.is_success:
+                self._store(response, refresh_request)
+                return
+            if response.status_code not in _REFRESH_REJECTED:
+                raise _transient_error(response, refresh_request)
+            self._refresh = None  # spent or expired: authenticate from the start
+        self.stats["token"] += 1
+        token_request = self._auth_request(
+            endpoints.TOKEN_PATH, self._credentials.token_request_body()
+        )
+        response = yield token_request
+        if response.is_success:
+            self._store(response, token_request)
+            return
+        if response.status_code in (400, 401, 403):
+            self._access = None
+            self._failure = AuthenticationError(
+                self._rejection_message(response),
+                method=token_request.method,
+                path=token_request.url.path,
+                status=response.status_code,
+            )
+            raise self._failure
+        raise _transient_error(response, token_request)
+
+    def _rejection_message(self, response: httpx.Response) -> str:
+        data = _json(response)
+        otp_required = isinstance(data, dict) and data.get(endpoints.OTP_REQUIRED_FIELD) is True
+        creds = self._credentials
+        if otp_required and not isinstance(creds, ApiKeyCredentials):
+            if creds.otp:
+                return (
+                    f"RingRx rejected the one-time password in {ENV_OTP} for user "
+                    f"{creds.username!r}: it is wrong or expired (codes change every 30 s). "
+                    "Set a fresh code, or better, use an API key "
+                    "(RINGRX_API_TOKEN + RINGRX_API_SECRET), which needs no one-time password"
+                )
+            return (
+                f"user {creds.username!r} has two-factor authentication: set {ENV_OTP} to a "
+                "current one-time code, or better, use an API key "
+                "(RINGRX_API_TOKEN + RINGRX_API_SECRET), which needs no one-time password"
+            )
+        if isinstance(creds, ApiKeyCredentials):
+            return (
+                f"RingRx rejected {creds.describe()}: it is wrong or was deleted. "
+                "Check the variables, or create a new API key in the RingRx portal"
+            )
+        return f"RingRx rejected {creds.describe()}: wrong username or password"
+
+
+def _transient_error(response: httpx.Response, request: httpx.Request) -> RingRxError:
+    """An error of a token endpoint that is neither success nor rejection (429, 5xx, ...)."""
+    method, path, status = request.method, request.url.path, response.status_code
+    if status == 429:
+        return RateLimitError(
+            "rate limited (429) while obtaining an access token",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            method=method,
+            path=path,
+        )
+    if status >= 500:
+        return ServerError(
+            f"server error ({status}) while obtaining an access token",
+            method=method,
+            path=path,
+            status=status,
+        )
+    return UnexpectedResponseError(
+        f"unexpected answer ({status}) while obtaining an access token",
+        method=method,
+        path=path,
+        status=status,
+    )

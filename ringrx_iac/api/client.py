@@ -1,0 +1,462 @@
+"""The async RingRx client: one connection pool, bounded parallelism, retries, typed errors.
+
+Wire names come from `ringrx_iac.api.endpoints` only; answers are translated to the domain
+types of `ringrx_iac.api.types`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from ringrx_iac.api import endpoints
+from ringrx_iac.api.auth import RingRxAuth, is_auth_path
+from ringrx_iac.api.credentials import ClientSettings
+from ringrx_iac.api.debuglog import enable_debug_logging, log_request, log_response
+from ringrx_iac.api.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ReadOnlyError,
+    RingRxError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+    ValidationError,
+    field_errors_from_body,
+)
+from ringrx_iac.api.retry import RetryBudget, parse_retry_after
+from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
+
+__all__ = ["ClientSettings", "RingRxClient"]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DOMAIN_CALLBACK_FIELDS = frozenset(endpoints.CALLBACK_FIELDS) - {"id"}
+# Transport errors after which the request surely never reached the server.
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class _AmbiguousFailure(Exception):
+    """A POST failed in a way that leaves open whether the server processed it."""
+
+    def __init__(self, error: RingRxError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _refuse_writes(request: httpx.Request) -> None:
+    """Request hook of a read-only client: the last line of defence, below every code path."""
+    if request.method in WRITE_METHODS and not is_auth_path(request.url.path):
+        raise ReadOnlyError(
+            "refused: the client is read-only, no change is sent to RingRx",
+            method=request.method,
+            path=request.url.path,
+        )
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _error_for(response: httpx.Response) -> RingRxError:
+    """The typed error for a non-2xx answer."""
+    method, path, status = response.request.method, response.request.url.path, response.status_code
+    body = _json_or_none(response)
+    if status == 401:
+        return AuthenticationError(
+            "RingRx rejected the access token even after re-authenticating (401)",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            "permission denied (403): the user behind these credentials may not do this",
+            method=method,
+            path=path,
+            status=status,
+        )
+    if status == 404:
+        return NotFoundError("not found (404)", method=method, path=path, status=status)
+    if status == 422:
+        return ValidationError(field_errors_from_body(body), method=method, path=path)
+    if status == 429:
+        return RateLimitError(
+            "rate limited by RingRx (429) and out of retries; try again later or lower "
+            "--parallelism",
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            method=method,
+            path=path,
+        )
+    if status >= 500:
+        return ServerError(
+            f"RingRx server error ({status}); it persisted through the retries",
+            method=method,
+            path=path,
+            status=status,
+        )
+    detail = field_errors_from_body(body).get("base")
+    suffix = f": {'; '.join(detail)}" if detail else ""
+    return UnexpectedResponseError(
+        f"unexpected answer ({status}){suffix}", method=method, path=path, status=status
+    )
+
+
+def _transport_error(exc: httpx.TransportError, method: str, path: str) -> TransportError:
+    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+    reason = type(exc).__name__
+    return TransportError(f"{kind} ({reason}: {exc or 'no detail'})", method=method, path=path)
+
+
+def _request_path(exc: httpx.TransportError) -> str | None:
+    try:
+        return exc.request.url.path
+    except RuntimeError:
+        return None
+
+
+class RingRxClient:
+    """Async client of the RingRx callbacks API. Use as ``async with RingRxClient(settings)``."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.stats: Counter[str] = Counter()
+        self._sleep = sleep
+        self._rng = rng
+        self._clock = clock
+        self._semaphore = asyncio.Semaphore(settings.parallelism)
+        self.auth = RingRxAuth(settings.credentials, settings.base_url, stats=self.stats)
+        hooks_request: list[Callable[[httpx.Request], Awaitable[None]]] = [log_request]
+        if settings.read_only:
+            hooks_request.insert(0, _refuse_writes)
+        if settings.debug:
+            enable_debug_logging()
+        limits = httpx.Limits(
+            max_connections=settings.parallelism, max_keepalive_connections=settings.parallelism
+        )
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            auth=self.auth,
+            timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
+            limits=limits,
+            verify=True,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "ringrx-iac"},
+            event_hooks={"request": hooks_request, "response": [log_response]},
+            follow_redirects=False,
+        )
+        # Ids of callbacks this client has seen; a POST retried after an ambiguous failure
+        # looks for a callback with the name among the ids it did not know.
+        self._known_callback_ids: set[Any] | None = None
+        self._baseline_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> RingRxClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- the low-level request with retries ----------------------------------------------
+
+    async def _send(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        budget: RetryBudget | None = None,
+        missing_ok_after_retry: bool = False,
+    ) -> httpx.Response:
+        """Send one request with retries; return a 2xx answer or raise a typed error.
+
+        GET, PATCH and DELETE are retried on 429, 5xx and transport errors. A POST is
+        retried only when it was surely not processed (429, connect errors, failures while
+        obtaining a token); otherwise `_AmbiguousFailure` is raised for the caller to settle.
+        """
+        self._check_writable(method, path)
+        budget = budget or RetryBudget(self.settings.retry, clock=self._clock)
+        idempotent = method != "POST"
+        ambiguous_before = False
+        while True:
+            budget.attempts += 1
+            delay: float | None = None
+            cause: BaseException | None = None
+            try:
+                async with self._semaphore:
+                    self.stats[kind] += 1
+                    response = await self._http.request(method, path, json=json)
+            except httpx.TransportError as exc:
+                error: RingRxError = _transport_error(exc, method, path)
+                sent = not isinstance(exc, _NOT_SENT_ERRORS) and not is_auth_path(
+                    _request_path(exc) or path
+                )
+                if sent and not idempotent:
+                    raise _AmbiguousFailure(error) from exc
+                ambiguous_before = ambiguous_before or sent
+                cause = exc
+            except (RateLimitError, ServerError) as exc:  # from the token endpoints: not sent
+                error = exc
+                if isinstance(exc, RateLimitError):
+                    delay = exc.retry_after
+            else:
+                status = response.status_code
+                if response.is_success:
+                    return response
+                if status == 404 and missing_ok_after_retry and ambiguous_before:
+                    return response
+                error = _error_for(response)
+                if status == 429:
+                    delay = parse_retry_after(response.headers.get("Retry-After"))
+                elif status >= 500:
+                    if not idempotent:
+                        raise _AmbiguousFailure(error)
+                    ambiguous_before = True
+                else:
+                    raise error
+            if delay is None:
+                delay = self.settings.retry.backoff(budget.attempts, self._rng)
+            if not budget.allows_wait(delay):
+                raise error from cause
+            await self._sleep(delay)
+
+    def _check_writable(self, method: str, path: str) -> None:
+        """Refuse a write in read-only mode before anything is sent (the hook is the backstop)."""
+        if self.settings.read_only and method in WRITE_METHODS and not is_auth_path(path):
+            raise ReadOnlyError(
+                "refused: the client is read-only, no change is sent to RingRx",
+                method=method,
+                path=path,
+            )
+
+    async def _get_json(self, kind: str, path: str) -> Any:
+        response = await self._send(kind, "GET", path)
+        return self._parse_body(response)
+
+    @staticmethod
+    def _parse_body(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UnexpectedResponseError(
+                "the answer is not JSON",
+                method=response.request.method,
+                path=response.request.url.path,
+                status=response.status_code,
+            ) from exc
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def _list_callbacks_raw(self) -> list[RemoteCallback]:
+        data = await self._get_json("list", endpoints.CALLBACKS_PATH)
+        return [callback_from_wire(item) for item in _as_list(data, endpoints.CALLBACKS_PATH)]
+
+    def _remember(self, callbacks: list[RemoteCallback]) -> None:
+        if self._known_callback_ids is None:
+            self._known_callback_ids = set()
+        self._known_callback_ids.update(cb.id for cb in callbacks)
+
+    async def list_callbacks(self) -> list[RemoteCallback]:
+        """All callbacks of the account."""
+        callbacks = await self._list_callbacks_raw()
+        self._remember(callbacks)
+        return callbacks
+
+    async def get_callback(self, callback_id: Any) -> RemoteCallback:
+        """One callback by id (`NotFoundError` when there is none)."""
+        path = endpoints.CALLBACK_PATH.format(id=callback_id)
+        return callback_from_wire(await self._get_json("get", path))
+
+    async def list_targets(self, kind: str) -> list[RemoteTarget]:
+        """All targets of one kind (a bind key such as ``phone_numbers``)."""
+        target = _target(kind)
+        data = await self._get_json("list", target.list_path)
+        return [target_from_wire(kind, item) for item in _as_list(data, target.list_path)]
+
+    async def fetch_account(self) -> RemoteAccount:
+        """Callbacks and the five target lists, all six requests concurrently."""
+        kinds = list(endpoints.TARGETS)
+        tasks: list[asyncio.Task[Any]] = [asyncio.ensure_future(self.list_callbacks())]
+        tasks += [asyncio.ensure_future(self.list_targets(kind)) for kind in kinds]
+        try:
+            results = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return RemoteAccount(
+            callbacks=results[0], targets=dict(zip(kinds, results[1:], strict=True))
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def create_callback(self, fields: Mapping[str, Any]) -> RemoteCallback:
+        """Create a callback from domain fields; never duplicates it on a flaky network."""
+        body = {endpoints.CALLBACK_ROOT_KEY: callback_to_wire(fields)}
+        self._check_writable("POST", endpoints.CALLBACKS_PATH)
+        await self._ensure_known_callbacks()
+        budget = RetryBudget(self.settings.retry, clock=self._clock)
+        while True:
+            try:
+                response = await self._send(
+                    "create", "POST", endpoints.CALLBACKS_PATH, json=body, budget=budget
+                )
+            except _AmbiguousFailure as failure:
+                found = await self._find_created(fields)
+                if found is not None:
+                    return found
+                delay = self.settings.retry.backoff(budget.attempts, self._rng)
+                if not budget.allows_wait(delay):
+                    raise failure.error from None
+                await self._sleep(delay)
+                continue
+            created = callback_from_wire(self._parse_body(response))
+            self._remember([created])
+            return created
+
+    async def _ensure_known_callbacks(self) -> None:
+        """List callbacks once if this client never has, so new ids can be told apart."""
+        if self._known_callback_ids is not None:
+            return
+        async with self._baseline_lock:
+            if self._known_callback_ids is None:
+                await self.list_callbacks()
+
+    async def _find_created(self, fields: Mapping[str, Any]) -> RemoteCallback | None:
+        """After an ambiguous POST: the newest unknown callback with this name and type."""
+        callbacks = await self._list_callbacks_raw()
+        known = self._known_callback_ids or set()
+        candidates = [
+            cb
+            for cb in callbacks
+            if cb.id not in known
+            and cb.name == fields.get("name")
+            and ("type" not in fields or cb.type == fields["type"])
+        ]
+        self._remember(callbacks)
+        if not candidates:
+            return None
+        try:
+            return max(candidates, key=lambda cb: cb.id)
+        except TypeError:  # ids are opaque; the list order is the server's
+            return candidates[-1]
+
+    async def update_callback(self, callback_id: Any, fields: Mapping[str, Any]) -> RemoteCallback:
+        """PATCH only the given domain fields; returns the callback as stored."""
+        body = {endpoints.CALLBACK_ROOT_KEY: callback_to_wire(fields)}
+        path = endpoints.CALLBACK_PATH.format(id=callback_id)
+        response = await self._send("update", "PATCH", path, json=body)
+        return callback_from_wire(self._parse_body(response))
+
+    async def delete_callback(self, callback_id: Any) -> None:
+        """Delete a callback (RingRx clears its bindings). A 404 after a lost answer is done."""
+        path = endpoints.CALLBACK_PATH.format(id=callback_id)
+        await self._send("delete", "DELETE", path, missing_ok_after_retry=True)
+        if self._known_callback_ids is not None:
+            self._known_callback_ids.discard(callback_id)
+
+    async def bind(self, kind: str, target_id: Any, callback_id: Any) -> RemoteTarget:
+        """Set (or with None clear) the binding field of one target, and only that field."""
+        target = _target(kind)
+        body = {target.root_key: {target.binding_field: callback_id}}
+        path = target.item_path.format(id=target_id)
+        response = await self._send("bind", "PATCH", path, json=body)
+        data = _json_or_none(response)
+        if isinstance(data, dict) and endpoints.TARGET_ID_FIELD in data:
+            return target_from_wire(kind, data)
+        return RemoteTarget(kind=kind, id=target_id, callback_id=callback_id)
+
+
+# -- wire <-> domain ---------------------------------------------------------------------
+
+
+def _target(kind: str) -> endpoints.TargetEndpoint:
+    try:
+        return endpoints.TARGETS[kind]
+    except KeyError:
+        raise ValueError(
+            f"unknown target kind {kind!r}; expected one of {', '.join(endpoints.TARGETS)}"
+        ) from None
+
+
+def _as_list(data: Any, path: str) -> list[dict[str, Any]]:
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise UnexpectedResponseError(
+            "expected a JSON array of objects", method="GET", path=path, status=200
+        )
+    return data
+
+
+def callback_to_wire(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Domain field names -> wire names; unknown names are a programming error."""
+    unknown = set(fields) - _DOMAIN_CALLBACK_FIELDS
+    if unknown:
+        raise ValueError(f"unknown callback field(s): {', '.join(sorted(unknown))}")
+    return {endpoints.CALLBACK_FIELDS[name]: value for name, value in fields.items()}
+
+
+def callback_from_wire(item: Any) -> RemoteCallback:
+    """A wire callback object -> `RemoteCallback` (undisclosed password -> None)."""
+    if not isinstance(item, dict):
+        raise UnexpectedResponseError("expected a callback object", status=200)
+    wire = endpoints.CALLBACK_FIELDS
+
+    def get(name: str) -> Any:
+        return item.get(wire[name])
+
+    password = get("auth_password")
+    if any(password == masked for masked in endpoints.MASKED_PASSWORDS):
+        password = None
+    headers = get("custom_headers")
+    username = get("auth_username")
+    return RemoteCallback(
+        id=get("id"),
+        name=str(get("name") or ""),
+        type=str(get("type") or ""),
+        url=str(get("url") or ""),
+        use_basic_auth=bool(get("use_basic_auth")),
+        auth_username=None if username is None else str(username),
+        auth_password=None if password is None else str(password),
+        custom_headers="" if headers is None else str(headers),
+    )
+
+
+def target_from_wire(kind: str, item: dict[str, Any]) -> RemoteTarget:
+    """A wire target object -> `RemoteTarget` (natural keys kept raw, as stored)."""
+    target = _target(kind)
+    keys = {key: str(item[key]) for key in target.natural_keys if item.get(key) is not None}
+    return RemoteTarget(
+        kind=kind,
+        id=item.get(endpoints.TARGET_ID_FIELD),
+        keys=keys,
+        callback_id=item.get(target.binding_field),
+    )
