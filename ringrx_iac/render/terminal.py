@@ -1,0 +1,47 @@
+"""Terminal helpers: whether to colour, and the few ANSI styles the renderers use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+_STYLES: dict[str, str] = {
+    "green": "\x1b[32m",
+    "yellow": "\x1b[33m",
+    "red": "\x1b[31m",
+    "magenta": "\x1b[35m",
+    "cyan": "\x1b[36m",
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+}
+_RESET = "\x1b[0m"
+
+
+def color_enabled(stream: Any, env: Mapping[str, str] | None = None) -> bool:
+    """Whether to write ANSI colours to ``stream``.
+
+    ``NO_COLOR`` set to any value turns colour off; otherwise ``FORCE_COLOR`` set to a
+    value other than ``""``/``"0"`` turns it on; otherwise colour is on for a TTY whose
+    ``TERM`` is not ``dumb``.
+    """
+    env = os.environ if env is None else env
+    if "NO_COLOR" in env:
+        return False
+    force = env.get("FORCE_COLOR")
+    if force is not None and force not in ("", "0"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # closed or detached stream
+        return False
+
+
+def style(text: str, name: str, color: bool) -> str:
+    """``text`` wrapped in the ANSI style ``name`` when ``color`` is on, else unchanged."""
+    if not color or name not in _STYLES:
+        return text
+    return f"{_STYLES[name]}{text}{_RESET}"
