@@ -1,0 +1,142 @@
+"""Secret references: ``${env:NAME}`` and ``${file:PATH}``.
+
+References may appear anywhere inside a header value or a password. ``validate`` only
+checks their syntax (:func:`check_syntax`); ``plan``/``apply``/``drift`` resolve them late
+with :func:`resolve`. No function here ever puts a secret value in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_REF_RE = re.compile(r"\$\{(env|file):([^}]*)\}")
+
+
+class SecretError(ValueError):
+    """A reference that cannot be resolved; the message names the variable or file."""
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """One well-formed reference inside a value; ``start``/``end`` index the value."""
+
+    kind: Literal["env", "file"]
+    target: str
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return f"${{{self.kind}:{self.target}}}"
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """A malformed reference: what is wrong and where it starts in the value."""
+
+    message: str
+    hint: str
+    offset: int
+
+
+def find_refs(value: str) -> list[SecretRef]:
+    """The well-formed references in ``value``, in order."""
+    refs: list[SecretRef] = []
+    for m in _REF_RE.finditer(value):
+        kind, target = m.group(1), m.group(2)
+        if (kind == "env" and ENV_NAME_RE.match(target)) or (kind == "file" and target.strip()):
+            refs.append(SecretRef(kind, target, m.start(), m.end()))  # type: ignore[arg-type]
+    return refs
+
+
+def is_reference(value: str | None) -> bool:
+    """True when ``value`` contains at least one well-formed reference."""
+    return bool(value) and bool(find_refs(value or ""))
+
+
+def check_syntax(value: str) -> list[SyntaxProblem]:
+    """Every malformed ``${...}`` in ``value`` (unclosed, unknown kind, bad name)."""
+    problems: list[SyntaxProblem] = []
+    pos = value.find("${")
+    while pos != -1:
+        close = value.find("}", pos + 2)
+        if close == -1:
+            problems.append(
+                SyntaxProblem(
+                    "unclosed secret reference '${'",
+                    "close it: ${env:NAME} or ${file:PATH}",
+                    pos,
+                )
+            )
+            break
+        body = value[pos + 2 : close]
+        kind, sep, target = body.partition(":")
+        shown = value[pos : close + 1]
+        if not sep or kind not in ("env", "file"):
+            problems.append(
+                SyntaxProblem(
+                    f"unknown secret reference {shown!r}",
+                    "use ${env:NAME} (environment variable) or ${file:PATH} (file contents)",
+                    pos,
+                )
+            )
+        elif kind == "env" and not ENV_NAME_RE.match(target):
+            problems.append(
+                SyntaxProblem(
+                    f"invalid environment variable name in {shown!r}",
+                    "names are letters, digits and '_', not starting with a digit: ${env:CRM_KEY}",
+                    pos,
+                )
+            )
+        elif kind == "file" and not target.strip():
+            problems.append(
+                SyntaxProblem(
+                    f"empty file path in {shown!r}",
+                    "name a file, relative to the config file: ${file:secrets/key.txt}",
+                    pos,
+                )
+            )
+        pos = value.find("${", close + 1)
+    return problems
+
+
+def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
+    """Replace every reference in ``value`` by its secret; raise :class:`SecretError`.
+
+    ``${file:PATH}`` is read relative to ``base_dir`` (the config file's directory), one
+    trailing newline stripped.
+    """
+    problems = check_syntax(value)
+    if problems:
+        raise SecretError(problems[0].message)
+    out: list[str] = []
+    last = 0
+    for ref in find_refs(value):
+        out.append(value[last : ref.start])
+        out.append(_resolve_one(ref, env, base_dir))
+        last = ref.end
+    out.append(value[last:])
+    return "".join(out)
+
+
+def _resolve_one(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str:
+    if ref.kind == "env":
+        if ref.target not in env:
+            raise SecretError(f"environment variable {ref.target} is not set (referenced as {ref})")
+        return env[ref.target]
+    path = Path(ref.target).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SecretError(f"secret file {path} does not exist (referenced as {ref})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SecretError(
+            f"cannot read secret file {path} (referenced as {ref}): {type(exc).__name__}"
+        ) from None
+    return text[:-1] if text.endswith("\n") else text

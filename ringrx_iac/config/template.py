@@ -1,0 +1,181 @@
+"""Jinja2 rendering of configuration files, before YAML parsing.
+
+``StrictUndefined`` turns a missing variable into an error that names it. Jinja2 only
+acts on ``{{ }}``, ``{% %}`` and ``{# #}``, so RingRx's single-brace ``{token}``
+placeholders pass through untouched. Files without any Jinja2 marker are returned as is,
+so their line and column numbers are exact.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+_MARKERS = ("{{", "{%", "{#")
+_UNDEFINED_RE = re.compile(r"'([^']+)' is undefined")
+_NO_ATTR_RE = re.compile(r"has no attribute '([^']+)'")
+
+
+@dataclass
+class TemplateError(Exception):
+    """A Jinja2 problem in one file: what, where (1-based line, 0 when unknown), how to fix."""
+
+    kind: str  # "syntax" or "undefined"
+    message: str
+    hint: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class VariableError(ValueError):
+    """A bad ``--var`` or ``--var-file``; the message says which and why."""
+
+
+def needs_rendering(text: str) -> bool:
+    """True when ``text`` holds a Jinja2 marker."""
+    return any(marker in text for marker in _MARKERS)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def render(
+    text: str,
+    filename: str,
+    variables: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """Render ``text`` with ``variables`` and ``env``; raise :class:`TemplateError`."""
+    if not needs_rendering(text):
+        return text
+    context: dict[str, Any] = dict(variables or {})
+    context.setdefault("env", dict(env or {}))
+    environment = _environment()
+    try:
+        template = environment.from_string(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            "syntax",
+            f"template syntax error: {exc.message}",
+            "check the {{ }} / {% %} tags near this line",
+            exc.lineno or 0,
+        ) from None
+    try:
+        return template.render(context)
+    except jinja2.UndefinedError as exc:
+        raise _undefined_error(exc) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(
+            "syntax", f"template error: {exc}", "check the template", _template_line(exc)
+        ) from None
+    except Exception as exc:  # errors raised by expressions, e.g. a bad filter argument
+        raise TemplateError(
+            "syntax",
+            f"template error: {type(exc).__name__}: {exc}",
+            "check the template expression near this line",
+            _template_line(exc),
+        ) from None
+
+
+def _undefined_error(exc: jinja2.UndefinedError) -> TemplateError:
+    text = str(exc)
+    line = _template_line(exc)
+    m = _UNDEFINED_RE.search(text)
+    if m:
+        name = m.group(1)
+        return TemplateError(
+            "undefined",
+            f"undefined template variable {name!r}",
+            f"pass it with --var {name}=VALUE or define it in a --var-file",
+            line,
+        )
+    m = _NO_ATTR_RE.search(text)
+    if m:
+        name = m.group(1)
+        return TemplateError(
+            "undefined",
+            f"undefined template value {name!r} ({text})",
+            f"for env.{name}: set the environment variable {name} or use "
+            f"env.get('{name}', 'default'); otherwise define it with --var or --var-file",
+            line,
+        )
+    return TemplateError("undefined", f"undefined template value: {text}", "define it", line)
+
+
+def _template_line(exc: BaseException) -> int:
+    """The template line of the innermost frame Jinja2 attributes to the template."""
+    line = 0
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<template>" and frame.lineno:
+            line = frame.lineno
+    return line
+
+
+def parse_var(option: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> (key, value); the value is read as a YAML scalar when it is one."""
+    key, sep, raw = option.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise VariableError(f"--var {option!r}: expected KEY=VALUE")
+    if not key.isidentifier():
+        raise VariableError(f"--var {option!r}: {key!r} is not a valid variable name")
+    return key, _scalar(raw)
+
+
+def _scalar(raw: str) -> Any:
+    if raw == "":
+        return ""
+    try:
+        value = YAML(typ="safe", pure=True).load(raw)
+    except YAMLError:
+        return raw
+    if isinstance(value, bool | int | float) or value is None:
+        return value if value is not None else raw
+    return raw
+
+
+def load_var_file(path: Path) -> dict[str, Any]:
+    """Read a ``--var-file``: a YAML mapping of variables."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VariableError(f"--var-file {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VariableError(f"--var-file {path}: cannot read it ({type(exc).__name__})") from None
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise VariableError(f"--var-file {path}: invalid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise VariableError(f"--var-file {path}: expected a mapping of variable names to values")
+    return {str(k): v for k, v in data.items()}
+
+
+def collect_variables(
+    options: Iterable[str] = (), var_files: Iterable[str | Path] = ()
+) -> dict[str, Any]:
+    """Merge ``--var-file`` mappings (later wins) and then ``--var`` values (win over files)."""
+    variables: dict[str, Any] = {}
+    for file in var_files:
+        variables.update(load_var_file(Path(file)))
+    for option in options:
+        key, value = parse_var(option)
+        variables[key] = value
+    return variables

@@ -1,0 +1,334 @@
+"""THE table of diagnostic codes: every finding of the loader and the linter has one.
+
+Codes are stable: never renumber or reuse one. ``docs/lint-rules.md`` documents them and
+a test checks that every code here is documented there.
+
+- RRX0xx loading: files, encoding, templates, YAML, schema
+- RRX1xx tokens in URLs and headers
+- RRX2xx URLs
+- RRX3xx headers
+- RRX4xx basic auth and secrets
+- RRX5xx bindings and global callbacks
+- RRX6xx names, ignore and protected lists
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringrx_iac.diagnostics import Diagnostic, Location, Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One diagnostic code: its default severity, a short name and the usual fix."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    hint: str
+
+    def diag(
+        self,
+        message: str,
+        location: Location | None = None,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> Diagnostic:
+        """A :class:`Diagnostic` of this rule (``hint`` defaults to the rule's hint)."""
+        return Diagnostic(
+            code=self.code,
+            severity=severity or self.severity,
+            message=message,
+            hint=self.hint if hint is None else hint,
+            location=location,
+        )
+
+
+_RULES: tuple[Rule, ...] = (
+    # Loading.
+    Rule(
+        "RRX001",
+        "unreadable-path",
+        "error",
+        "The path does not exist or cannot be read.",
+        "check the path",
+    ),
+    Rule(
+        "RRX002",
+        "no-yaml-files",
+        "error",
+        "A directory holds no *.yaml / *.yml files.",
+        "point at a YAML file or a directory of them",
+    ),
+    Rule(
+        "RRX003",
+        "bad-encoding",
+        "error",
+        "The file is not UTF-8, or holds control characters.",
+        "save the file as UTF-8",
+    ),
+    Rule(
+        "RRX004",
+        "template-syntax",
+        "error",
+        "Jinja2 syntax error in a file.",
+        "check the {{ }} / {% %} tags",
+    ),
+    Rule(
+        "RRX005",
+        "template-undefined",
+        "error",
+        "A Jinja2 variable is not defined.",
+        "pass it with --var NAME=VALUE or --var-file",
+    ),
+    Rule(
+        "RRX006",
+        "yaml-syntax",
+        "error",
+        "Malformed YAML, or an unsupported YAML feature (tags, complex keys).",
+        "fix the YAML at this position",
+    ),
+    Rule(
+        "RRX007",
+        "duplicate-key",
+        "error",
+        "A mapping defines the same key twice.",
+        "remove one of them",
+    ),
+    Rule(
+        "RRX008",
+        "alias-bomb",
+        "error",
+        "YAML aliases expand to too much data, or an alias is recursive.",
+        "write values out instead of nesting aliases",
+    ),
+    Rule(
+        "RRX009",
+        "empty-file",
+        "error",
+        "The file holds no YAML document.",
+        "add 'version: 1' or remove the file",
+    ),
+    Rule(
+        "RRX010",
+        "not-a-mapping",
+        "error",
+        "The top level of a file is not a mapping.",
+        "start the file with 'version: 1' and 'callbacks:'",
+    ),
+    Rule(
+        "RRX011",
+        "unknown-version",
+        "error",
+        "'version' is missing or not a version this tool knows.",
+        "set 'version: 1'",
+    ),
+    Rule(
+        "RRX012",
+        "version-mismatch",
+        "error",
+        "Files of one directory declare different versions.",
+        "use the same 'version' in every file",
+    ),
+    Rule(
+        "RRX013",
+        "section-twice",
+        "error",
+        "'safety' or 'defaults' is set in more than one file.",
+        "keep the section in one file",
+    ),
+    Rule(
+        "RRX020",
+        "unknown-key",
+        "error",
+        "A key the configuration language does not have (typo?).",
+        "use one of the documented keys",
+    ),
+    Rule(
+        "RRX021",
+        "invalid-value",
+        "error",
+        "A value has the wrong type or is out of range.",
+        "fix the value",
+    ),
+    Rule("RRX022", "missing-key", "error", "A required key is missing.", "add the key"),
+    # Tokens.
+    Rule(
+        "RRX101",
+        "unknown-token",
+        "error",
+        "A {token} the callback type does not document; RingRx would send it literally.",
+        "use a token of this type (see docs/lint-rules.md)",
+    ),
+    Rule(
+        "RRX102",
+        "payload-only-token",
+        "warning",
+        "A payload field that RingRx does not list as a token; it may not be replaced.",
+        "use a documented token, or read the field from the JSON body",
+    ),
+    Rule(
+        "RRX103",
+        "malformed-placeholder",
+        "error",
+        "A placeholder with spaces or other characters, e.g. '{ from }'.",
+        "write the token without spaces: {from}",
+    ),
+    Rule(
+        "RRX104",
+        "unbalanced-brace",
+        "error",
+        "A '{' without its '}' or a '}' without its '{'.",
+        "close the placeholder, e.g. {from}",
+    ),
+    Rule(
+        "RRX105",
+        "token-in-host",
+        "error",
+        "A token in the URL's scheme or host.",
+        "keep tokens in the path or query",
+    ),
+    Rule(
+        "RRX106",
+        "token-in-basic-auth",
+        "error",
+        "A token in basic_auth: RingRx does not replace tokens there.",
+        "put a fixed username, and the password as ${env:NAME}",
+    ),
+    # URLs.
+    Rule(
+        "RRX201",
+        "insecure-url",
+        "error",
+        "An http:// URL: events carry patient data.",
+        "use https://, or set allow_insecure_url: true on this callback",
+    ),
+    Rule(
+        "RRX202",
+        "invalid-url",
+        "error",
+        "The URL is not an absolute http(s) URL with a host.",
+        "write a full URL: https://host/path",
+    ),
+    Rule(
+        "RRX203",
+        "phi-in-query",
+        "warning",
+        "A token carrying patient data (PHI) in the URL query, which proxies and servers log.",
+        "send it in a header or rely on the request body",
+    ),
+    # Headers.
+    Rule(
+        "RRX301",
+        "invalid-header-name",
+        "error",
+        "A header name that is not an HTTP token (RFC 7230).",
+        "use letters, digits and - (e.g. X-Api-Key)",
+    ),
+    Rule(
+        "RRX302",
+        "header-value-newline",
+        "error",
+        "A CR or LF in a header value (RingRx separates headers by lines).",
+        "put the value on one line",
+    ),
+    Rule(
+        "RRX303",
+        "duplicate-header",
+        "error",
+        "Two headers differ only by letter case (defaults included).",
+        "keep one of them",
+    ),
+    Rule(
+        "RRX304",
+        "literal-header-secret",
+        "warning",
+        "A header that looks secret holds a literal value.",
+        "use a reference: ${env:NAME} or ${file:PATH}",
+    ),
+    # Basic auth and secrets.
+    Rule(
+        "RRX401",
+        "basic-auth-incomplete",
+        "error",
+        "basic_auth has a username without a password, or the reverse.",
+        "set both username and password, or remove basic_auth",
+    ),
+    Rule(
+        "RRX402",
+        "literal-password",
+        "warning",
+        "A literal password in the configuration.",
+        'use a reference: password: "${env:NAME}"',
+    ),
+    Rule(
+        "RRX403",
+        "bad-secret-reference",
+        "error",
+        "A malformed ${...} secret reference.",
+        "use ${env:NAME} or ${file:PATH}",
+    ),
+    # Bindings.
+    Rule(
+        "RRX501",
+        "bind-on-global",
+        "error",
+        "'bind' on a global type (cdr, recording): these fire for every call.",
+        "remove 'bind'",
+    ),
+    Rule(
+        "RRX502",
+        "wrong-bind-key",
+        "error",
+        "A bind key that does not match the callback type.",
+        "use the type's bind key",
+    ),
+    Rule(
+        "RRX503",
+        "target-bound-twice",
+        "error",
+        "One target bound by two callbacks; a target holds one callback.",
+        "bind the target in one callback only",
+    ),
+    Rule(
+        "RRX504",
+        "bad-phone-number",
+        "error",
+        "A phone number that cannot be parsed.",
+        "write it with country code: +18185559876",
+    ),
+    Rule(
+        "RRX505",
+        "many-global-callbacks",
+        "warning",
+        "More than one global callback of a type; each fires on every call.",
+        "merge them if one receiver can take the events",
+    ),
+    # Names.
+    Rule(
+        "RRX601",
+        "duplicate-name",
+        "error",
+        "Two callbacks with one name; names are the match key.",
+        "rename one of them",
+    ),
+    Rule(
+        "RRX602",
+        "ignored-managed-name",
+        "warning",
+        "An 'ignore' glob matches a callback the configuration manages.",
+        "narrow the glob or rename the callback",
+    ),
+    Rule(
+        "RRX603",
+        "unknown-protected-name",
+        "warning",
+        "A 'safety.protected' name is not a callback of the configuration.",
+        "fix the name or remove it",
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+assert len(RULES) == len(_RULES), "duplicate rule code"
