@@ -1,0 +1,264 @@
+"""The desired state: the config's callbacks with secret REFERENCES, and their resolution.
+
+A :class:`DesiredState` never holds a resolved secret; it is what a plan file stores.
+:func:`resolve_secrets` produces the resolved values (kept apart, in memory only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ringrx_iac.config.models import Config
+from ringrx_iac.config.secrets import SecretError, is_reference, resolve
+from ringrx_iac.diagnostics import Diagnostic, Location
+from ringrx_iac.reconcile.headers import is_secret_header_name
+
+# What a plan file holds instead of a literal secret written in the YAML.
+LITERAL_SECRET_MARKER = "(literal secret not saved in the plan file)"
+_TOKENS_ONLY_RE = re.compile(r"(\s*\{[A-Za-z_][A-Za-z0-9_]*\}\s*)*\Z")
+
+SourcePath = tuple[str | int, ...]
+Locator = Callable[[SourcePath], Location | None]
+
+
+@dataclass(frozen=True)
+class DesiredCallback:
+    """One callback as the YAML wants it; secret values are still references."""
+
+    name: str
+    type: str
+    url: str
+    headers: dict[str, str]
+    use_basic_auth: bool = False
+    username: str | None = None
+    password: str | None = None
+    bind: dict[str, list[str]] = field(default_factory=dict)
+    # Where things came from, for messages: the config index and each header's path.
+    index: int = 0
+    header_paths: dict[str, SourcePath] = field(default_factory=dict)
+
+    def sensitive_headers(self) -> frozenset[str]:
+        """Header names whose values are masked: secret-looking names or references."""
+        return frozenset(
+            name
+            for name, value in self.headers.items()
+            if is_secret_header_name(name) or is_reference(value) or value == LITERAL_SECRET_MARKER
+        )
+
+    def literal_secrets(self) -> list[str]:
+        """Fields holding a secret written literally in the YAML (never saved to a file)."""
+        found = []
+        if self.password and not is_reference(self.password):
+            found.append("basic_auth.password")
+        for name, value in self.headers.items():
+            if (
+                is_secret_header_name(name)
+                and not is_reference(value)
+                and not _TOKENS_ONLY_RE.match(value)
+            ):
+                found.append(f"headers.{name}")
+        return found
+
+
+@dataclass(frozen=True)
+class Safety:
+    """The apply guards of the config."""
+
+    max_delete_percent: float = 30
+    protected: tuple[str, ...] = ()
+
+
+@dataclass
+class DesiredState:
+    """Every desired callback, the ``ignore`` globs and the safety settings."""
+
+    callbacks: list[DesiredCallback]
+    ignore: tuple[str, ...] = ()
+    safety: Safety = field(default_factory=Safety)
+    # Fields that held a literal secret that a plan file could not keep ("callback: field").
+    literal_secrets: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialisable form with references only; a literal secret becomes a marker."""
+        callbacks = []
+        literal: list[str] = list(self.literal_secrets)
+        for cb in self.callbacks:
+            secret_fields = cb.literal_secrets()
+            literal.extend(f"{cb.name}: {f}" for f in secret_fields)
+            headers = {
+                k: (LITERAL_SECRET_MARKER if f"headers.{k}" in secret_fields else v)
+                for k, v in cb.headers.items()
+            }
+            password = cb.password
+            if "basic_auth.password" in secret_fields:
+                password = LITERAL_SECRET_MARKER
+            callbacks.append(
+                {
+                    "name": cb.name,
+                    "type": cb.type,
+                    "url": cb.url,
+                    "headers": headers,
+                    "use_basic_auth": cb.use_basic_auth,
+                    "username": cb.username,
+                    "password": password,
+                    "bind": cb.bind,
+                    "index": cb.index,
+                    "header_paths": {k: list(v) for k, v in cb.header_paths.items()},
+                }
+            )
+        return {
+            "callbacks": callbacks,
+            "ignore": list(self.ignore),
+            "safety": {
+                "max_delete_percent": self.safety.max_delete_percent,
+                "protected": list(self.safety.protected),
+            },
+            "literal_secrets": sorted(set(literal)),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DesiredState:
+        """Inverse of :meth:`to_dict` (markers stay markers)."""
+        callbacks = [
+            DesiredCallback(
+                name=c["name"],
+                type=c["type"],
+                url=c["url"],
+                headers=dict(c.get("headers") or {}),
+                use_basic_auth=bool(c.get("use_basic_auth")),
+                username=c.get("username"),
+                password=c.get("password"),
+                bind={k: list(v) for k, v in (c.get("bind") or {}).items()},
+                index=int(c.get("index", 0)),
+                header_paths={k: tuple(v) for k, v in (c.get("header_paths") or {}).items()},
+            )
+            for c in data.get("callbacks", [])
+        ]
+        safety = data.get("safety") or {}
+        return cls(
+            callbacks=callbacks,
+            ignore=tuple(data.get("ignore") or ()),
+            safety=Safety(
+                float(safety.get("max_delete_percent", 30)), tuple(safety.get("protected") or ())
+            ),
+            literal_secrets=tuple(data.get("literal_secrets") or ()),
+        )
+
+    def fingerprint(self) -> str:
+        """``sha256:...`` of the desired state with references (never resolved values)."""
+        from ringrx_iac.reconcile.live import canonical_json
+
+        data = self.to_dict()
+        for cb in data["callbacks"]:  # positions do not change what is desired
+            cb.pop("index", None)
+            cb.pop("header_paths", None)
+        data["callbacks"].sort(key=lambda c: c["name"])
+        return "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+
+def from_config(config: Config) -> DesiredState:
+    """``Config`` -> :class:`DesiredState` (defaults merged, bind keys kept as written)."""
+    callbacks = []
+    for i, spec in enumerate(config.callbacks):
+        headers = config.effective_headers(spec)
+        header_paths: dict[str, SourcePath] = {
+            name: (
+                ("callbacks", i, "headers", name)
+                if name in spec.headers
+                else ("defaults", "headers", name)
+            )
+            for name in headers
+        }
+        auth = spec.basic_auth
+        use_auth = bool(auth and (auth.username or auth.password))
+        callbacks.append(
+            DesiredCallback(
+                name=spec.name,
+                type=spec.type,
+                url=spec.url,
+                headers=dict(headers),
+                use_basic_auth=use_auth,
+                username=auth.username if auth and use_auth else None,
+                password=auth.password if auth and use_auth else None,
+                bind={k: list(v) for k, v in spec.bind.items()} if spec.bind else {},
+                index=i,
+                header_paths=header_paths,
+            )
+        )
+    return DesiredState(
+        callbacks=callbacks,
+        ignore=tuple(config.ignore),
+        safety=Safety(config.safety.max_delete_percent, tuple(config.safety.protected)),
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedCallback:
+    """The secret-bearing values of one callback, resolved. Memory only: never serialised."""
+
+    headers: dict[str, str]
+    password: str | None
+
+
+def resolve_secrets(
+    desired: DesiredState,
+    env: Mapping[str, str],
+    base_dir: Path,
+    locate: Locator | None = None,
+) -> tuple[dict[str, ResolvedCallback], list[Diagnostic]]:
+    """Resolve every reference; each failure is an error naming the variable and place."""
+    resolved: dict[str, ResolvedCallback] = {}
+    errors: list[Diagnostic] = []
+
+    def one(value: str, where: str, path: SourcePath) -> str:
+        if value == LITERAL_SECRET_MARKER:
+            errors.append(
+                Diagnostic(
+                    "RRX610",
+                    "error",
+                    f"{where} holds a literal secret, which is never written to a plan file",
+                    "use a reference (${env:NAME} or ${file:PATH}) in the YAML, or run "
+                    "'apply PATH' without --plan",
+                    locate(path) if locate else None,
+                )
+            )
+            return ""
+        if not is_reference(value):
+            return value
+        try:
+            return resolve(value, env, base_dir)
+        except SecretError as exc:
+            errors.append(
+                Diagnostic(
+                    "RRX611",
+                    "error",
+                    f"{where}: {exc}",
+                    "set the variable (or create the file) before running plan or apply",
+                    locate(path) if locate else None,
+                )
+            )
+            return ""
+
+    for cb in desired.callbacks:
+        headers = {
+            name: one(
+                value,
+                f"callback {cb.name!r} header {name!r}",
+                cb.header_paths.get(name, ("callbacks", cb.index, "headers", name)),
+            )
+            for name, value in cb.headers.items()
+        }
+        password = cb.password
+        if password is not None:
+            password = one(
+                password,
+                f"callback {cb.name!r} basic_auth.password",
+                ("callbacks", cb.index, "basic_auth", "password"),
+            )
+        resolved[cb.name] = ResolvedCallback(headers, password)
+    return resolved, errors
