@@ -144,7 +144,9 @@ class RingRxClient:
         self._rng = rng
         self._clock = clock
         self._semaphore = asyncio.Semaphore(settings.parallelism)
-        self.auth = RingRxAuth(settings.credentials, settings.base_url, stats=self.stats)
+        self.auth = RingRxAuth(
+            settings.credentials, settings.base_url, stats=self.stats, clock=clock
+        )
         hooks_request: list[Callable[[httpx.Request], Awaitable[None]]] = [log_request]
         if settings.read_only:
             hooks_request.insert(0, _refuse_writes)
