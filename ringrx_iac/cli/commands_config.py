@@ -1,7 +1,72 @@
-"""Commands (placeholder until implemented)."""
+"""Offline commands: ``validate`` (load + lint a configuration) and ``schema``."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ringrx_iac.cli.options import template_options
+from ringrx_iac.config.loader import load
+from ringrx_iac.config.models import Config
+from ringrx_iac.config.template import VariableError, collect_variables
+from ringrx_iac.render.diagnostics import FORMATS, render_github, render_json, render_text
+from ringrx_iac.render.terminal import color_enabled
+
+
+def schema_text() -> str:
+    """The JSON Schema of the configuration language, as ``ringrx-iac schema`` prints it."""
+    return json.dumps(Config.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for workflow annotations.",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@template_options
+def validate(
+    path: str,
+    output_format: str,
+    strict: bool,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> None:
+    """Check the configuration at PATH (a file or a directory of *.yaml) offline.
+
+    Needs no credentials and no secrets: ${env:...} references are checked for syntax
+    only. Exit 0 when there is no error, 1 when there is one (or a warning with --strict).
+    """
+    try:
+        values = collect_variables(variables, var_files)
+    except VariableError as exc:
+        raise click.UsageError(str(exc)) from None
+    result = load(path, values)
+    failed = result.has_errors or (strict and bool(result.diagnostics))
+    if output_format == "json":
+        click.echo(render_json(result.diagnostics, result.files, not failed), nl=False)
+    elif output_format == "github":
+        click.echo(render_github(result.diagnostics), nl=False)
+    else:
+        color = color_enabled(sys.stdout)
+        callbacks = len(result.config.callbacks) if result.config else None
+        text = render_text(result.diagnostics, result.files, color, callbacks)
+        click.echo(text, nl=False, color=color)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@click.command()
+def schema() -> None:
+    """Print the JSON Schema of the configuration language (for editors and CI)."""
+    click.echo(schema_text(), nl=False)
+
+
+COMMANDS: list[click.Command] = [validate, schema]

@@ -1,0 +1,1 @@
+"""Output renderers: diagnostics (:mod:`.diagnostics`), plans and apply reports (:mod:`.plan`)."""
