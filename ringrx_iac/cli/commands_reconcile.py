@@ -1,7 +1,417 @@
-"""Commands (placeholder until implemented)."""
+"""``plan``, ``apply``, ``drift`` and ``import``: the commands that talk to an account.
+
+Plan/drift output goes to stdout; logs, warnings and errors go to stderr. Exit codes: 0
+success / no changes, 2 changes (``plan --detailed-exitcode``) or drift (``drift``), 1 for
+every error.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ringrx_iac.api.client import ClientSettings, RingRxClient
+from ringrx_iac.api.errors import RingRxError
+from ringrx_iac.api.types import RemoteAccount
+from ringrx_iac.cli.options import client_options, template_options
+from ringrx_iac.config.loader import load
+from ringrx_iac.config.template import VariableError, collect_variables
+from ringrx_iac.diagnostics import Diagnostic
+from ringrx_iac.reconcile.applier import Action, Applier, ApplyReport
+from ringrx_iac.reconcile.desired import DesiredState, Locator, from_config
+from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
+from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
+from ringrx_iac.reconcile.live import normalise
+from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
+from ringrx_iac.render.diagnostics import render_text
+from ringrx_iac.render.plan import (
+    render_apply_report,
+    render_plan_json,
+    render_plan_markdown,
+    render_plan_text,
+)
+from ringrx_iac.render.terminal import color_enabled
+
+F = TypeVar("F", bound=Callable[..., Any])
+PROGRESS_MIN_ACTIONS = 20
+STALE_MESSAGE = "the plan is stale: the live account changed since it was made; run plan again"
+
+
+class CommandError(Exception):
+    """A user-facing failure: one line on stderr, exit 1."""
+
+
+def _handle_errors(func: F) -> F:
+    """Turn known failures into one clear line on stderr and exit 1 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (CommandError, RingRxError, VariableError, PlanFileError, ImportProblem) as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class Desired:
+    """What a command plans towards: the desired state and where its secrets resolve."""
+
+    state: DesiredState
+    base_dir: Path
+    locate: Locator | None
+
+
+def _load_desired(path: str, variables: tuple[str, ...], var_files: tuple[str, ...]) -> Desired:
+    """Load and lint the config; validation errors are printed and end the command (1)."""
+    values = collect_variables(variables, var_files)
+    result = load(Path(path), values)
+    if result.errors or result.config is None:
+        click.echo(
+            render_text(result.diagnostics, result.files, color_enabled(sys.stderr)),
+            err=True,
+            nl=False,
+        )
+        raise click.exceptions.Exit(1)
+    warnings = [d for d in result.diagnostics if not d.is_error]
+    if warnings:
+        click.echo(
+            render_text(warnings, result.files, color_enabled(sys.stderr)), err=True, nl=False
+        )
+    return Desired(from_config(result.config), result.base_dir, result.sources.locate)
+
+
+def _client(parallelism: int, insecure: bool, debug: bool, read_only: bool) -> RingRxClient:
+    settings = ClientSettings.from_env(
+        os.environ, parallelism=parallelism, insecure=insecure, debug=debug, read_only=read_only
+    )
+    return RingRxClient(settings)
+
+
+async def _fetch(client: RingRxClient) -> RemoteAccount:
+    return await client.fetch_account()
+
+
+def _plan_or_exit(desired: Desired, account: RemoteAccount) -> Plan:
+    plan = plan_for(desired.state, account, os.environ, desired.base_dir, desired.locate)
+    if plan.errors:
+        _echo_diagnostics(plan.errors)
+        raise click.exceptions.Exit(1)
+    return plan
+
+
+def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    color = color_enabled(sys.stderr)
+    for d in diagnostics:
+        where = f"{d.location}: " if d.location else ""
+        click.echo(f"{where}{d.severity} {d.code}: {d.message}", err=True, color=color)
+        if d.hint:
+            click.echo(f"    hint: {d.hint}", err=True)
+    n = sum(1 for d in diagnostics if d.is_error)
+    if n:
+        click.echo(f"plan failed: {n} error{'s' if n != 1 else ''}; nothing was changed", err=True)
+
+
+def _render(plan_dict: Mapping[str, Any], fmt: str, title: str) -> str:
+    if fmt == "json":
+        return render_plan_json(plan_dict)
+    if fmt == "markdown":
+        return render_plan_markdown(plan_dict, title)
+    return render_plan_text(plan_dict, color_enabled(sys.stdout), title)
+
+
+def _read_live(
+    path: str, variables: tuple[str, ...], var_files: tuple[str, ...], client_opts: dict[str, Any]
+) -> tuple[Desired, Plan]:
+    """Load the config (never contacting RingRx when invalid), read live, plan read-only."""
+    desired = _load_desired(path, variables, var_files)
+
+    async def run() -> RemoteAccount:
+        async with _client(read_only=True, **client_opts) as client:
+            return await _fetch(client)
+
+    account = asyncio.run(run())
+    return desired, _plan_or_exit(desired, account)
+
+
+FORMAT = click.Choice(["text", "json", "markdown"])
+
+
+@click.command("plan")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for apply --plan."
+)
+@template_options
+@client_options
+@_handle_errors
+def plan_command(
+    path: str,
+    fmt: str,
+    detailed_exitcode: bool,
+    out: str | None,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    parallelism: int,
+    insecure: bool,
+    debug: bool,
+) -> None:
+    """Show what apply would change in the RingRx account (read-only)."""
+    opts = {"parallelism": parallelism, "insecure": insecure, "debug": debug}
+    desired, plan = _read_live(path, variables, var_files, opts)
+    click.echo(_render(plan.to_dict(), fmt, "plan"), nl=False)
+    if out:
+        save_plan_file(Path(out), plan, desired.state, desired.base_dir)
+        click.echo(
+            f"Saved the plan to {out}; apply it with: ringrx-iac apply --plan {out}", err=True
+        )
+    if detailed_exitcode and plan.has_changes:
+        raise click.exceptions.Exit(2)
+
+
+@click.command("drift")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@template_options
+@client_options
+@_handle_errors
+def drift_command(
+    path: str,
+    fmt: str,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    parallelism: int,
+    insecure: bool,
+    debug: bool,
+) -> None:
+    """Compare the account with the config, read-only: exit 0 in sync, 2 drift, 1 error."""
+    opts = {"parallelism": parallelism, "insecure": insecure, "debug": debug}
+    _, plan = _read_live(path, variables, var_files, opts)
+    data = {**plan.to_dict(), "in_sync": not plan.has_changes}
+    if fmt == "text" and not plan.has_changes:
+        click.echo("In sync: the RingRx account matches the configuration.")
+    else:
+        click.echo(_render(data, fmt, "drift"), nl=False)
+    if plan.has_changes:
+        raise click.exceptions.Exit(2)
+
+
+@contextlib.contextmanager
+def _action_log(path: str | None) -> Iterator[Callable[[dict[str, Any]], None] | None]:
+    if not path:
+        yield None
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+
+        def write(record: dict[str, Any]) -> None:
+            fh.write(json.dumps(record, sort_keys=False) + "\n")
+            fh.flush()
+
+        yield write
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise CommandError("refusing to apply without --auto-approve when stdin is not a terminal")
+    answer = click.prompt(
+        "Do you want to apply these changes? Only 'yes' will be accepted:",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if answer.strip() != "yes":
+        click.echo("Apply cancelled; nothing was changed.", err=True)
+        raise click.exceptions.Exit(1)
+
+
+class _Progress:
+    """A rich progress bar on stderr for long applies on a TTY; otherwise nothing."""
+
+    def __init__(self, total: int) -> None:
+        self.bar: Any = None
+        if total > PROGRESS_MIN_ACTIONS and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("Applying", total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def advance(self, action: Action) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+
+@click.command("apply")
+@click.argument("path", required=False, type=click.Path(exists=True))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI).")
+@click.option("--force", is_flag=True, help="Apply even when a safety check refuses.")
+@click.option(
+    "--plan", "plan_file", type=click.Path(dir_okay=False), help="Apply a plan saved by plan --out."
+)
+@click.option("--log", "log_file", type=click.Path(dir_okay=False), help="JSON-lines audit log.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@template_options
+@client_options
+@_handle_errors
+def apply_command(
+    path: str | None,
+    auto_approve: bool,
+    force: bool,
+    plan_file: str | None,
+    log_file: str | None,
+    fmt: str,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    parallelism: int,
+    insecure: bool,
+    debug: bool,
+) -> None:
+    """Make the RingRx account match the config (or a plan saved with plan --out)."""
+    if plan_file and path:
+        raise CommandError("give either PATH or --plan FILE, not both")
+    if not plan_file and not path:
+        raise CommandError("missing PATH (the config file or directory), or --plan FILE")
+    saved = load_plan_file(Path(plan_file)) if plan_file else None
+    if saved is not None:
+        desired = Desired(saved.desired, saved.base_dir, None)
+    else:
+        assert path is not None
+        desired = _load_desired(path, variables, var_files)
+    color = color_enabled(sys.stdout)
+
+    async def run() -> int:
+        async with _client(parallelism, insecure, debug, read_only=False) as client:
+            account = await client.fetch_account()
+            if saved is not None and normalise(account).fingerprint() != saved.live_fingerprint:
+                raise CommandError(STALE_MESSAGE)
+            plan = _plan_or_exit(desired, account)
+            if not plan.has_changes:
+                if fmt == "json":
+                    click.echo(json.dumps({"plan": plan.to_dict(), "report": None}, indent=2))
+                else:
+                    click.echo("No changes. The RingRx account matches the configuration.")
+                return 0
+            if fmt == "text":
+                click.echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
+            violations = plan.safety_violations()
+            if violations and not force:
+                for d in violations:
+                    click.echo(f"apply refused: {d.message}", err=True)
+                    click.echo(f"    hint: {d.hint}", err=True)
+                return 1
+            if not auto_approve and saved is None:
+                _confirm()
+            return await _execute(client, plan, desired, parallelism, log_file, fmt, color)
+
+    raise click.exceptions.Exit(asyncio.run(run()))
+
+
+async def _execute(
+    client: RingRxClient,
+    plan: Plan,
+    desired: Desired,
+    parallelism: int,
+    log_file: str | None,
+    fmt: str,
+    color: bool,
+) -> int:
+    loop = asyncio.get_running_loop()
+    appliers: list[Applier] = []
+
+    def on_sigint() -> None:
+        click.echo("\nInterrupted: finishing the requests in flight, then stopping.", err=True)
+        for applier in appliers:
+            applier.stop()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        with _action_log(log_file) as log, _Progress(len(plan.changes)) as progress:
+            report, after = await apply_and_verify(
+                plan,
+                client,
+                desired.state,
+                os.environ,
+                desired.base_dir,
+                parallelism=parallelism,
+                log=log,
+                on_progress=progress.advance,
+                on_applier=appliers.append,
+            )
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+    _print_report(report, after, fmt, color, plan)
+    return 0 if report.ok and report.converged else 1
+
+
+def _print_report(report: ApplyReport, after: Plan, fmt: str, color: bool, plan: Plan) -> None:
+    if fmt == "json":
+        data = {"plan": plan.to_dict(), "report": report.to_dict(), "remaining": after.to_dict()}
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(render_apply_report(report.to_dict(), color), nl=False)
+    if not report.converged and after.has_changes:
+        click.echo(render_plan_text(after.to_dict(), color, "remaining"), nl=False)
+
+
+@click.command("import")
+@click.option(
+    "--out", "out", default="-", show_default=True, help="Write the YAML here ('-' = stdout)."
+)
+@client_options
+@_handle_errors
+def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> None:
+    """Write YAML for the live account; secrets become ${env:...} references."""
+
+    async def run() -> RemoteAccount:
+        async with _client(parallelism, insecure, debug, read_only=True) as client:
+            return await client.fetch_account()
+
+    result = import_yaml(asyncio.run(run()))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if out == "-":
+        click.echo(result.text, nl=False)
+    else:
+        _write_text(Path(out), result.text)
+        click.echo(f"Wrote {out}: {result.count} callbacks.", err=True)
+    if result.variables:
+        click.echo(
+            "Set these variables before plan/apply: " + ", ".join(result.variables), err=True
+        )
+
+
+def _write_text(path: Path, text: str) -> None:
+    fh: IO[str]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+COMMANDS: list[click.Command] = [plan_command, apply_command, drift_command, import_command]

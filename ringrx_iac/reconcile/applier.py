@@ -60,6 +60,7 @@ class Action:
         if isinstance(c, TargetChange):
             record["target"] = c.target
             record["target_kind"] = c.target_kind
+            record["target_id"] = c.target_id
         record["status"] = self.status
         ident = self.result_id if self.result_id is not None else getattr(c, "id", None)
         if ident is not None:
