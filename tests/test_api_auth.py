@@ -188,3 +188,20 @@ async def test_token_endpoint_5xx_is_retried_then_reported() -> None:
             await client.list_callbacks()
     assert "POST /auth/token" in str(info.value)
     assert fake2.count("POST", endpoints.TOKEN_PATH) == 5
+
+
+async def test_streamed_token_answers_are_read_by_the_flow() -> None:
+    """Real transports stream bodies: the flow must read the answers it inspects itself."""
+    fake = FakeRingRx()
+
+    def streamed(request: httpx.Request) -> httpx.Response:
+        minted = fake.handle(request)
+        return httpx.Response(minted.status_code, stream=httpx.ByteStream(minted.content))
+
+    fake.faults[("POST", endpoints.TOKEN_PATH)] = [streamed]
+    fake.faults[("GET", CALLBACKS)] = [
+        lambda r: httpx.Response(401, stream=httpx.ByteStream(b'{"errors": ["x"]}'))
+    ]
+    async with make_client(fake) as client:
+        assert await client.list_callbacks() == []
+    assert client.stats["token"] == 1 and client.stats["refresh"] == 1

@@ -54,7 +54,9 @@ def _json(response: httpx.Response) -> Any:
 class RingRxAuth(httpx.Auth):
     """Bearer-token authentication with refresh, rotation and single-flight renewal."""
 
-    requires_response_body = True
+    # Bodies of the answers this flow inspects are read by the flow itself (httpx only does
+    # that for flows built on ``auth_flow``); a normal answer is left to the caller.
+    requires_response_body = False
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ class RingRxAuth(httpx.Auth):
                         auth_request = await renewal.__anext__()
                         while True:
                             auth_response = yield auth_request
+                            await auth_response.aread()
                             try:
                                 auth_request = await renewal.asend(auth_response)
                             except StopAsyncIteration:
@@ -111,6 +114,7 @@ class RingRxAuth(httpx.Auth):
             response = yield request
             if response.status_code != 401:
                 return
+            await response.aread()
 
     # -- token state -------------------------------------------------------------------
 
