@@ -10,6 +10,7 @@ six list calls is timed alone, then ``fetch_account()``; each figure is the medi
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import statistics
 import tempfile
@@ -46,7 +47,7 @@ async def _measure(env: Mapping[str, str]) -> tuple[dict[str, float], float, int
         phones = len(account.targets["phone_numbers"])
         singles = {"callbacks": await _median(client.list_callbacks)}
         for kind in endpoints.TARGETS:
-            singles[kind] = await _median(lambda kind=kind: client.list_targets(kind))
+            singles[kind] = await _median(functools.partial(client.list_targets, kind))
         together = await _median(client.fetch_account)
     return singles, together, phones
 
