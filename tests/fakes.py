@@ -129,3 +129,33 @@ def mailbox(tid: int, box: str, name: str, callback_id: Any = None) -> RemoteTar
 
 def group(tid: int, name: str, ext: str, callback_id: Any = None) -> RemoteTarget:
     return RemoteTarget("groups", tid, {"name": name, "extension": ext}, callback_id)
+
+
+# -- CLI helpers for integration tests against the simulator --------------------------------
+def run_cli(args: list[str], env: dict[str, str]) -> Any:
+    """Invoke ``ringrx-iac`` in-process; returns click's Result (stdout/stderr apart)."""
+    from click.testing import CliRunner
+
+    from ringrx_iac.cli import cli
+
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def sim_writes(stats: dict[str, int]) -> int:
+    """Write requests in a simulator ``/_sim/stats`` snapshot (auth excluded)."""
+    return sum(
+        n
+        for key, n in stats.items()
+        if key.split(" ", 1)[0] in ("POST", "PATCH", "DELETE")
+        and "/auth/" not in key
+        and "/_sim" not in key
+    )
+
+
+def admin(sim: Any, method: str, path: str, body: Any = None) -> Any:
+    """Call the simulator's admin API (``/_sim/...``)."""
+    import httpx
+
+    response = httpx.request(method, sim.base_url + "/_sim" + path, json=body, timeout=10)
+    response.raise_for_status()
+    return response.json() if response.content else None
