@@ -48,7 +48,9 @@ class Bind(StrictModel):
     outreach_profiles: list[str] | None = Field(
         default=None, description="outreach: outreach profile names."
     )
-    groups: list[str] | None = Field(default=None, description="call_alert: group names or extensions.")
+    groups: list[str] | None = Field(
+        default=None, description="call_alert: group names or extensions."
+    )
 
     def items(self) -> list[tuple[str, list[str]]]:
         """The bind keys that are set, with their targets, in declaration order."""

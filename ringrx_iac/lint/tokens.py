@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# A "placeholder" spanning one of these was never closed: "{from&to={to}".
+_URL_SEPARATORS = ("&", "?", "/", "=", "#")
 _LOOSE_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
 
 
@@ -57,7 +59,11 @@ def scan(text: str) -> tuple[list[Placeholder], list[BraceProblem]]:
             continue
         close = text.find("}", i + 1)
         reopen = text.find("{", i + 1)
-        if close == -1 or (reopen != -1 and reopen < close):
+        if (
+            close == -1
+            or (reopen != -1 and reopen < close)
+            or any(sep in text[i + 1 : close] for sep in _URL_SEPARATORS)
+        ):
             problems.append(BraceProblem("unbalanced", "{", i, _guess(text, i)))
             i += 1
             continue

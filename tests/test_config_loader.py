@@ -1,0 +1,186 @@
+"""The loader: files, directories, merge rules, schema diagnostics with positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ringrx_iac.config.loader import LoadResult, load
+from ringrx_iac.phone import to_e164
+
+GOOD = """\
+version: 1
+callbacks:
+  - name: CRM inbound SMS
+    type: sms
+    url: "https://hooks.example.com/sms?to={to}"
+    bind: {phone_numbers: ["+18185559876"]}
+"""
+
+
+def write(dir_: Path, name: str, text: str | bytes) -> Path:
+    path = dir_ / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def codes(result: LoadResult) -> list[str]:
+    return [d.code for d in result.diagnostics]
+
+
+def test_good_file_loads(tmp_path: Path) -> None:
+    result = load(write(tmp_path, "c.yaml", GOOD), env={})
+    assert result.diagnostics == []
+    assert result.config is not None
+    assert result.config.callbacks[0].name == "CRM inbound SMS"
+    assert result.base_dir == tmp_path
+    assert result.files == [str(tmp_path / "c.yaml")]
+
+
+def test_unknown_key_did_you_mean(tmp_path: Path) -> None:
+    text = GOOD.replace("    bind:", "    bnid:").replace("    url:", "    urls:")
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    found = {d.message.split("'")[1]: d for d in result.diagnostics if d.code == "RRX020"}
+    assert found["bnid"].hint == "did you mean 'bind'?"
+    assert found["bnid"].location is not None and found["bnid"].location.line == 6
+    assert found["urls"].hint == "did you mean 'url'?"
+    assert result.config is None
+
+
+def test_wrong_type_is_located(tmp_path: Path) -> None:
+    result = load(
+        write(tmp_path, "c.yaml", GOOD.replace('"https://hooks.example.com/sms?to={to}"', "42")),
+        env={},
+    )
+    (diag,) = result.diagnostics
+    assert diag.code == "RRX021"
+    assert "expected a string, got number" in diag.message
+    assert diag.location is not None
+    assert (diag.location.line, diag.location.column) == (5, 10)
+
+
+def test_unknown_type_and_version(tmp_path: Path) -> None:
+    text = GOOD.replace("type: sms", "type: smss").replace("version: 1", "version: 2")
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    assert sorted(codes(result)) == ["RRX011", "RRX021"]
+    assert any("did you mean 'sms'" in d.hint for d in result.diagnostics)
+
+
+def test_missing_version(tmp_path: Path) -> None:
+    result = load(write(tmp_path, "c.yaml", GOOD.replace("version: 1\n", "")), env={})
+    assert codes(result) == ["RRX011"]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        ("", "RRX009"),
+        (b"version: 1\nx: \xff\n", "RRX003"),
+        ("- a\n- b\n", "RRX010"),
+        ("version: 1\nversion: 1\n", "RRX007"),
+        ("version: [1\n", "RRX006"),
+        ("version: {{ nope }}\n", "RRX005"),
+        ("version: {% if %}\n", "RRX004"),
+    ],
+)
+def test_bad_files_give_one_located_error(tmp_path: Path, content: str | bytes, code: str) -> None:
+    result = load(write(tmp_path, "c.yaml", content), env={})
+    assert code in codes(result)
+    assert result.has_errors
+    assert all(d.location is not None for d in result.diagnostics)
+
+
+def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
+    assert codes(load(tmp_path / "nope.yaml", env={})) == ["RRX001"]
+    assert codes(load(tmp_path, env={})) == ["RRX002"]
+
+
+def test_template_variables_and_env(tmp_path: Path) -> None:
+    text = GOOD.replace("hooks.example.com", "{{ host }}").replace(
+        "CRM inbound SMS", "{{ env.PREFIX }}SMS"
+    )
+    result = load(write(tmp_path, "c.yaml", text), {"host": "h.example.com"}, {"PREFIX": "x-"})
+    assert result.config is not None
+    assert result.config.callbacks[0].url == "https://h.example.com/sms?to={to}"
+    assert result.config.callbacks[0].name == "x-SMS"
+
+
+SPLIT_A = """\
+version: 1
+safety: {protected: [A]}
+ignore: ["Legacy *"]
+callbacks:
+  - {name: A, type: cdr, url: "https://h.example.com/a"}
+"""
+SPLIT_B = """\
+version: 1
+ignore: ["Old *"]
+callbacks:
+  - {name: B, type: recording, url: "https://h.example.com/b"}
+  - {name: C, type: sms, url: 5}
+"""
+
+
+def test_directory_merge_and_remapped_positions(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", SPLIT_A)
+    write(tmp_path, "b.yml", SPLIT_B)
+    write(tmp_path, "notes.txt", "ignored")
+    result = load(tmp_path, env={})
+    (diag,) = result.diagnostics
+    assert diag.location is not None
+    assert diag.location.file.endswith("b.yml") and diag.location.line == 5
+    assert "callbacks[2]" in diag.message
+    write(tmp_path, "b.yml", SPLIT_B.replace("url: 5", 'url: "https://h.example.com/c"'))
+    result = load(tmp_path, env={})
+    assert result.diagnostics == []
+    assert result.config is not None
+    assert [c.name for c in result.config.callbacks] == ["A", "B", "C"]
+    assert result.config.ignore == ["Legacy *", "Old *"]
+    assert result.sources.locate(("callbacks", 1, "name")).file.endswith("b.yml")
+
+
+def test_directory_conflicts(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", SPLIT_A)
+    write(
+        tmp_path,
+        "b.yaml",
+        SPLIT_B.replace("version: 1", "version: 2\nsafety: {}").replace(
+            "url: 5", 'url: "https://h.example.com/c"'
+        ),
+    )
+    result = load(tmp_path, env={})
+    assert sorted(codes(result)) == ["RRX012", "RRX013"]
+    twice = next(d for d in result.diagnostics if d.code == "RRX013")
+    assert "a.yaml:2:1" in twice.message
+
+
+def test_name_defined_in_two_files_names_both_places(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", SPLIT_A)
+    write(
+        tmp_path,
+        "b.yaml",
+        "version: 1\ncallbacks:\n  - {name: A, type: sms, url: 'https://h.example.com/x'}\n",
+    )
+    result = load(tmp_path, env={})
+    (diag,) = [d for d in result.diagnostics if d.code == "RRX601"]
+    assert diag.location is not None and diag.location.file.endswith("b.yaml")
+    assert "a.yaml:5" in diag.message
+
+
+def test_validate_needs_no_secret(tmp_path: Path) -> None:
+    text = GOOD + '    headers: {X-Api-Key: "${env:NOT_SET_ANYWHERE}"}\n'
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    assert result.diagnostics == []
+
+
+def test_to_e164() -> None:
+    assert to_e164("8185551234") == "+18185551234"
+    assert to_e164("+1 (818) 555-9876") == "+18185559876"
+    with pytest.raises(ValueError, match="not a"):
+        to_e164("12")
+    with pytest.raises(ValueError, match="not a phone number"):
+        to_e164("call me")
