@@ -318,9 +318,10 @@ class Simulator:
 
     def reset(self, seed: SeedSource = None) -> None:
         """Back to the seed (or to a new one, which then becomes the seed reset returns to)."""
-        if seed is not None:
-            self.seed = read_seed(seed)
-        self.state.replace(build_state(self.seed))
+        data = self.seed if seed is None else read_seed(seed)
+        fresh = build_state(data)  # raises SeedError before anything changes
+        self.seed = data
+        self.state.replace(fresh)
         self._list_cache.clear()
 
     def record_deliveries(self, done: list[dict[str, Any]]) -> None:

@@ -362,7 +362,7 @@ async def _deliver(
         auth = httpx.BasicAuth(str(cb.get(F_AUTH_USER) or ""), str(cb.get(F_PASS) or ""))
     logged_headers = dict(headers)
     if auth is not None:
-        logged_headers["Authorization"] = "Basic " + REDACTED
+        logged_headers["Authorization"] = REDACTED
     record: dict[str, Any] = {
         "event_type": event_type,
         "callback_id": cb[F_ID],
