@@ -245,3 +245,8 @@ def test_rules_are_documented() -> None:
     doc = (Path(__file__).parents[1] / "docs" / "lint-rules.md").read_text(encoding="utf-8")
     for code in RULES:
         assert f"`{code}`" in doc, f"{code} is not in docs/lint-rules.md"
+
+
+def test_url_credentials_are_not_echoed(tmp_path: Path) -> None:
+    (d,) = lint_text(tmp_path, cb("https://user:s3cret@:99/x"))
+    assert d.code == "RRX202" and "s3cret" not in d.message

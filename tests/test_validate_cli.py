@@ -104,3 +104,12 @@ def test_schema_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["schema"], capsys)
     assert code == 0
     assert json.loads(out)["title"] == "ringrx-iac configuration"
+
+
+def test_text_colour_only_when_asked() -> None:
+    from ringrx_iac.diagnostics import Diagnostic, Location
+    from ringrx_iac.render.diagnostics import render_text
+
+    diag = Diagnostic("RRX101", "error", "m", "h", Location("f.yaml", 1, 2))
+    assert "\x1b[31m" in render_text([diag], ["f.yaml"], color=True)
+    assert "\x1b[" not in render_text([diag], ["f.yaml"], color=False)

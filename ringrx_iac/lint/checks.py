@@ -22,6 +22,7 @@ from ringrx_iac.lint.rules import RULES
 from ringrx_iac.lint.tokens import scan
 from ringrx_iac.phone import to_e164
 
+_USERINFO_RE = re.compile(r"(//)[^/?#@]*@")
 _PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
 _HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _SECRET_HEADER_WORDS = ("key", "token", "secret", "auth", "password", "signature")
@@ -69,6 +70,11 @@ _SYNONYMS: tuple[dict[str, str], ...] = (
         "call_alert": "uuid",
     },
 )
+
+
+def _redact(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages."""
+    return _USERINFO_RE.sub(r"\1***@", url)
 
 
 def lint(config: Config, sources: SourceMap) -> list[Diagnostic]:
@@ -174,7 +180,7 @@ class _Linter:
             return
         scheme_end = url.find("://")
         if scheme_end == -1:
-            self.add("RRX202", f"the URL {url!r} is not absolute (no scheme://host)", at)
+            self.add("RRX202", f"the URL {_redact(url)!r} is not absolute (no scheme://host)", at)
             return
         authority_end = len(url)
         for sep in "/?#":
@@ -199,7 +205,7 @@ class _Linter:
         if ":" in host and not host.endswith("]"):
             hostname, _, port = host.rpartition(":")
         if not host or (port and not hostname) or (port and not port.isdigit()):
-            self.add("RRX202", f"the URL has no valid host: {url[:authority_end]!r}", at)
+            self.add("RRX202", f"the URL has no valid host: {_redact(url[:authority_end])!r}", at)
             return
         if port and not 0 < int(port) < 65536:
             self.add("RRX202", f"the URL's port {port} is out of range", at)
