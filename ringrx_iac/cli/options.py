@@ -32,11 +32,16 @@ def template_options(func: F) -> F:
 def client_options(func: F) -> F:
     """Options of commands that talk to RingRx."""
     func = click.option(
-        "--parallelism", type=click.IntRange(1, 256), default=8, show_default=True,
+        "--parallelism",
+        type=click.IntRange(1, 256),
+        default=8,
+        show_default=True,
         help="Requests in flight at once.",
     )(func)
     func = click.option(
-        "--insecure", is_flag=True, help="Allow a plain http:// RINGRX_BASE_URL that is not loopback."
+        "--insecure",
+        is_flag=True,
+        help="Allow a plain http:// RINGRX_BASE_URL that is not loopback.",
     )(func)
     func = click.option(
         "--debug", is_flag=True, help="Log each request and response to stderr (secrets redacted)."
