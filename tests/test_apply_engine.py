@@ -209,3 +209,30 @@ async def test_log_records_have_no_secrets() -> None:
     assert report.ok
     assert records[0]["action"] == "create" and records[0]["status"] == "done"
     assert "literal-secret-value" not in str(records) and "pw-literal" not in str(records)
+
+
+async def test_interrupted_replacement_leaves_only_the_old_delete() -> None:
+    c = FakeClient(
+        [RemoteCallback(1, "Swap", "cdr", "https://s")],
+        {"fax_services": [RemoteTarget("fax_services", 5, {"name": "Main Fax"}, None)]},
+    )
+    config = {
+        "safety": {"max_delete_percent": 100},
+        "callbacks": [
+            {
+                "name": "Swap",
+                "type": "fax",
+                "url": "https://s",
+                "bind": {"fax_services": ["Main Fax"]},
+            }
+        ],
+    }
+    c.fail = lambda kind, *a: ValidationError({"base": ["busy"]}) if kind == "delete" else None
+    _, report, after = await run(c, config)
+    assert [f["action"] for f in report.failed] == ["replace"]
+    assert "delete step" in report.failed[0]["error"]
+    assert not after.errors  # two callbacks named Swap: the one of the right type is kept
+    assert [(ch.action, getattr(ch, "id", None)) for ch in after.changes] == [("delete", 1)]
+    c.fail = None
+    _, report2, after2 = await run(c, config)
+    assert report2.ok and not after2.has_changes and list(c.callbacks) == [2]

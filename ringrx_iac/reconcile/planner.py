@@ -66,8 +66,9 @@ class _Planner:
         self.desired_names = {cb.name for cb in desired.callbacks}
         self.managed: dict[str, LiveCallback] = {}
         self.managed_ids: dict[Any, LiveCallback] = {}
-        self.removed: set[str] = set()  # names deleted or replaced: bindings go with them
+        self.removed: set[Any] = set()  # ids deleted or replaced: bindings go with them
         self.replaced: set[str] = set()
+        self.leftovers: list[LiveCallback] = []
 
     # -- callbacks ---------------------------------------------------------------------
     def match_callbacks(self) -> None:
@@ -79,6 +80,10 @@ class _Planner:
             self.managed_ids[cb.id] = cb
         for name, cbs in groups.items():
             if len(cbs) > 1:
+                kept = self._leftovers_of_replacement(name, cbs)
+                if kept is not None:
+                    self.managed[name] = kept
+                    continue
                 ids = ", ".join(str(c.id) for c in cbs)
                 hint = "delete or rename one of them in the RingRx portal"
                 if name not in self.desired_names:
@@ -100,6 +105,19 @@ class _Planner:
                 )
             seen.add(spec.name)
 
+    def _leftovers_of_replacement(self, name: str, cbs: list[LiveCallback]) -> LiveCallback | None:
+        """An interrupted replacement leaves the old callback beside the new one: when
+        exactly one of the same-named callbacks has the desired type, keep it and delete
+        the others (after moving their targets), so plan shows what is left to do."""
+        spec = next((c for c in self.desired.callbacks if c.name == name), None)
+        if spec is None:
+            return None
+        right = [cb for cb in cbs if cb.type == spec.type]
+        if len(right) != 1:
+            return None
+        self.leftovers += [cb for cb in cbs if cb is not right[0]]
+        return right[0]
+
     def diff_callbacks(self) -> None:
         for cb in self.desired.callbacks:
             res = self.resolved.get(cb.name) or ResolvedCallback(dict(cb.headers), cb.password)
@@ -108,7 +126,7 @@ class _Planner:
                 self.changes.append(Create(cb.name, cb.type, _fields(cb, res), _payload(cb, res)))
             elif live.type != cb.type:
                 self.replaced.add(cb.name)
-                self.removed.add(cb.name)
+                self.removed.add(live.id)
                 self.changes.append(
                     Replace(
                         cb.name, live.id, live.type, cb.type, _fields(cb, res), _payload(cb, res)
@@ -120,8 +138,11 @@ class _Planner:
                     self.changes.append(update)
         for name, live in self.managed.items():
             if name not in self.desired_names:
-                self.removed.add(name)
+                self.removed.add(live.id)
                 self.changes.append(Delete(name, live.id, live.type))
+        for live in self.leftovers:
+            self.removed.add(live.id)
+            self.changes.append(Delete(live.name, live.id, live.type))
 
     # -- bindings ----------------------------------------------------------------------
     def diff_bindings(self) -> None:
@@ -152,7 +173,7 @@ class _Planner:
                     self._bind_one(cb, kind, j, target)
         for target in self.live.all_targets():
             bound = self.managed_ids.get(target.callback_id)
-            if bound is None or (target.kind, target.id) in wanted or bound.name in self.removed:
+            if bound is None or (target.kind, target.id) in wanted or bound.id in self.removed:
                 continue
             self.changes.append(Unbind(bound.name, target.kind, target.display, target.id))
 
@@ -174,7 +195,10 @@ class _Planner:
                     self._where(cb, kind, j),
                 )
             )
-        elif bound.name != cb.name:
+        matched = self.managed.get(cb.name)
+        if bound is None:
+            return
+        if matched is None or bound.id != matched.id:
             self.changes.append(Rebind(cb.name, kind, target.display, target.id, bound.name))
         elif cb.name in self.replaced:
             self.changes.append(Rebind(cb.name, kind, target.display, target.id, cb.name))
@@ -227,7 +251,7 @@ class _Planner:
             live_fingerprint=self.live.fingerprint(),
             desired_fingerprint=self.desired.fingerprint(),
             safety=self.desired.safety,
-            managed_count=len(self.managed),
+            managed_count=len(self.managed_ids),
             errors=self.errors,
             callback_ids={name: cb.id for name, cb in self.managed.items()},
         )
