@@ -29,9 +29,9 @@ from ringrx_iac.simulator.seed import SeedSource, build_state, read_seed, write_
 from ringrx_iac.simulator.state import Invalid, NotFound
 
 ADMIN_PREFIX = "/_sim"
-NOT_AUTHENTICATED = {"errors": ["Not Authenticated"]}
-FORBIDDEN = {"errors": ["Forbidden"]}
-NOT_FOUND = {"errors": ["Not Found"]}
+NOT_AUTHENTICATED = {ep.ERRORS_FIELD: ["Not Authenticated"]}
+FORBIDDEN = {ep.ERRORS_FIELD: ["Forbidden"]}
+NOT_FOUND = {ep.ERRORS_FIELD: ["Not Found"]}
 STATUS_TEXT = {
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -57,7 +57,7 @@ def error(status: int, body: Any, headers: Mapping[str, str] | None = None) -> J
 
 
 def invalid(errors: dict[str, list[str]]) -> JSONResponse:
-    return error(422, {"errors": errors})
+    return error(422, {ep.ERRORS_FIELD: errors})
 
 
 class Simulator:
@@ -139,7 +139,7 @@ class Simulator:
         headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else {}
         if status == 429 and not headers:
             headers = {"Retry-After": "1"}
-        body = {"errors": [STATUS_TEXT.get(status, "Simulated failure")]}
+        body = {ep.ERRORS_FIELD: [STATUS_TEXT.get(status, "Simulated failure")]}
         await error(status, body, headers)(scope, receive, send)
 
     def template(self, path: str) -> str:
@@ -175,7 +175,7 @@ class Simulator:
         try:
             return JSONResponse(self.authority.login(creds))
         except AuthFailed as exc:
-            body: dict[str, Any] = {"error": "Not Authenticated"}
+            body: dict[str, Any] = {ep.ERROR_FIELD: "Not Authenticated"}
             if exc.otp_required:
                 body[ep.OTP_REQUIRED_FIELD] = True
             return error(401, body)
@@ -183,9 +183,9 @@ class Simulator:
     async def refresh(self, request: Request) -> Response:
         creds = await _credentials(request)
         try:
-            return JSONResponse(self.authority.refresh(creds.get("refresh_token")))
+            return JSONResponse(self.authority.refresh(creds.get(ep.AUTH_REFRESH_FIELD)))
         except AuthFailed:
-            return error(401, {"error": "Not Authenticated"})
+            return error(401, {ep.ERROR_FIELD: "Not Authenticated"})
 
     async def delete_key(self, request: Request) -> Response:
         if _principal(request).read_only:

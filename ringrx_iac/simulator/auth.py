@@ -19,9 +19,13 @@ from typing import Any
 import jwt
 import pyotp
 
+from ringrx_iac.api import endpoints as ep
 from ringrx_iac.simulator.state import READ_ONLY_ROLE, State
 
 ALGORITHM = "HS256"
+KEY_TOKEN, KEY_SECRET = ep.AUTH_API_KEY_FIELDS
+USERNAME, PASSWORD, OTP = ep.AUTH_USER_FIELDS
+CLAIMS_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,9 @@ class Authority:
         self.refresh_lifetime = refresh_lifetime
         self._key = secrets.token_bytes(32)
         self._refresh: dict[str, _Refresh] = {}
+        # Verified access tokens -> (exp, kid, sub): saves re-verifying the signature on
+        # every request. Expiry and the key's existence are still checked every time.
+        self._claims: dict[str, tuple[float, str, str]] = {}
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- issuing
@@ -70,20 +77,20 @@ class Authority:
     def login(self, creds: dict[str, Any]) -> dict[str, Any]:
         """Exchange an API key (token+secret) or a user login (+otp) for a token data object."""
         with self.state.lock:
-            if creds.get("token") is not None or creds.get("secret") is not None:
-                key = self.state.keys.get(str(creds.get("token")))
+            if creds.get(KEY_TOKEN) is not None or creds.get(KEY_SECRET) is not None:
+                key = self.state.keys.get(str(creds.get(KEY_TOKEN)))
                 if key is None or not secrets.compare_digest(
-                    key.secret.encode(), str(creds.get("secret", "")).encode()
+                    key.secret.encode(), str(creds.get(KEY_SECRET, "")).encode()
                 ):
                     raise AuthFailed()
                 return self._issue(f"k:{key.id}", key.username)
-            user = self.state.users.get(str(creds.get("username")))
+            user = self.state.users.get(str(creds.get(USERNAME)))
             if user is None or not secrets.compare_digest(
-                user.password.encode(), str(creds.get("password", "")).encode()
+                user.password.encode(), str(creds.get(PASSWORD, "")).encode()
             ):
                 raise AuthFailed()
             if user.otp_secret:
-                otp = str(creds.get("otp") or "").strip()
+                otp = str(creds.get(OTP) or "").strip()
                 if not otp or not pyotp.TOTP(user.otp_secret).verify(otp, valid_window=1):
                     raise AuthFailed(otp_required=True)
             return self._issue(f"u:{user.username}", user.username)
@@ -115,9 +122,9 @@ class Authority:
             self._refresh[refresh] = _Refresh(kid, subject, now + self.refresh_lifetime)
         return {
             "token_type": "Bearer",
-            "access_token": access,
-            "expires_in": int(lifetime) if float(lifetime).is_integer() else lifetime,
-            "refresh_token": refresh,
+            ep.TOKEN_ACCESS_FIELD: access,
+            ep.TOKEN_EXPIRES_FIELD: int(lifetime) if float(lifetime).is_integer() else lifetime,
+            ep.TOKEN_REFRESH_FIELD: refresh,
         }
 
     # ---------------------------------------------------------------- checking
@@ -129,12 +136,20 @@ class Authority:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
-        try:
-            claims = jwt.decode(token.strip(), self._key, algorithms=[ALGORITHM])
-        except jwt.PyJWTError:
+        token = token.strip()
+        cached = self._claims.get(token)
+        if cached is None:
+            try:
+                claims = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            except jwt.PyJWTError:
+                return None
+            cached = (float(claims["exp"]), str(claims.get("kid", "")), str(claims.get("sub", "")))
+            if len(self._claims) >= CLAIMS_CACHE_SIZE:
+                self._claims.clear()
+            self._claims[token] = cached
+        exp, kid, subject = cached
+        if time.time() >= exp:  # the same rule as PyJWT's (no leeway)
             return None
-        kid = str(claims.get("kid", ""))
-        subject = str(claims.get("sub", ""))
         with self.state.lock:
             if not self.state.principal_exists(kid):
                 return None

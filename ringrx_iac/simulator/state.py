@@ -22,6 +22,7 @@ Obj = dict[str, Any]
 Errors = dict[str, list[str]]
 
 F_ID = ep.CALLBACK_FIELDS["id"]
+T_ID = ep.TARGET_ID_FIELD
 F_NAME = ep.CALLBACK_FIELDS["name"]
 F_TYPE = ep.CALLBACK_FIELDS["type"]
 F_URL = ep.CALLBACK_FIELDS["url"]
@@ -251,8 +252,8 @@ class State:
         spec = ep.TARGETS[kind]
         with self.lock:
             table = self.targets[kind]
-            target_id = int(obj["id"]) if "id" in obj else max(table, default=0) + 1
-            target: Obj = {"id": target_id, **{k: v for k, v in obj.items() if k != "id"}}
+            target_id = int(obj[T_ID]) if T_ID in obj else max(table, default=0) + 1
+            target: Obj = {T_ID: target_id, **{k: v for k, v in obj.items() if k != T_ID}}
             target.setdefault(spec.binding_field, None)
             table[target_id] = target
             cb_id = target[spec.binding_field]
@@ -302,7 +303,7 @@ class State:
                 self.bind(kind, target_id, fields[spec.binding_field], check=False)
             target = self.targets[kind][target_id]
             for key, value in fields.items():
-                if key not in ("id", spec.binding_field):
+                if key not in (T_ID, spec.binding_field):
                     target[key] = value
             self._written()
             return dict(target)
