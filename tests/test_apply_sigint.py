@@ -66,6 +66,8 @@ def test_sigint_stops_scheduling_and_reports(tmp_path: Path) -> None:
         assert proc.returncode == 1, err
         assert "Apply interrupted" in out and "Traceback" not in err
         bound = [
-            t for t in admin(sim, "GET", "/state")["targets"]["phone_numbers"] if t.get("sms_callback_id")
+            t
+            for t in admin(sim, "GET", "/state")["targets"]["phone_numbers"]
+            if t.get("sms_callback_id")
         ]
         assert 3 <= len(bound) < N
