@@ -407,3 +407,17 @@ def test_rebinding_moves_the_index(http: httpx.Client) -> None:
     http.patch("/phonenumbers/7", headers=h, json=body).raise_for_status()
     http.delete(f"/pbxcallbacks/{a['id']}", headers=h).raise_for_status()
     assert http.get("/phonenumbers/7", headers=h).json()["sms_callback_id"] == b["id"]
+
+
+async def test_parallel_creates_get_unique_ids(sim: SimulatorServer, http: httpx.Client) -> None:
+    import asyncio
+
+    h = login(http)
+    body = {"pbx_callback": {"name": "p", "callback_type": "cdr", "url": "https://x"}}
+    async with httpx.AsyncClient(base_url=sim.base_url, headers=h) as client:
+        answers = await asyncio.gather(
+            *(client.post("/pbxcallbacks", json=body) for _ in range(40))
+        )
+    ids = [r.json()["id"] for r in answers]
+    assert len(set(ids)) == 40
+    assert len(http.get("/pbxcallbacks", headers=h).json()) == 40

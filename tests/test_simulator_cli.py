@@ -106,3 +106,17 @@ def test_cli_bad_seed_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
         main(["simulator", "--seed", str(seed)])
     assert exc.value.code == 1
     assert "seed must be a mapping" in capsys.readouterr().err
+
+
+def test_cli_corrupt_state_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    state.write_text('{"callbacks": [{"id": 1}]}')
+    with pytest.raises(SystemExit) as exc:
+        main(["simulator", "--state", str(state)])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert str(state) in err
+    assert "can't be blank" in err
+    assert "Traceback" not in err

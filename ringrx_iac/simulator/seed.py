@@ -78,15 +78,16 @@ def _parse(text: str, name: str) -> dict[str, Any]:
 def build_state(source: SeedSource) -> State:
     """A fresh ``State`` holding the seed's account."""
     data = read_seed(source)
+    where = f"{source}: " if isinstance(source, Path | str) else ""
     state = State()
     try:
         _fill(state, data)
-    except SeedError:
-        raise
+    except SeedError as exc:
+        raise SeedError(where + str(exc)) from None
     except Invalid as exc:
-        raise SeedError(f"seed: invalid callback: {exc.errors}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SeedError(f"seed: malformed entry ({type(exc).__name__}: {exc})") from None
+        raise SeedError(f"{where}seed: invalid callback: {exc.errors}") from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SeedError(f"{where}seed: malformed entry ({type(exc).__name__}: {exc})") from None
     return state
 
 
