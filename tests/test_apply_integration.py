@@ -170,7 +170,7 @@ def test_safety_percent_refuses_unless_force(
     result = run_cli(["apply", cfg, "--auto-approve"], env)
     assert result.exit_code == 1 and "safety.max_delete_percent" in result.stderr
     assert len(callbacks(sim)) == 4
-    assert "RRX620" in run_cli(["plan", cfg], env).stdout  # plan shows it as a warning
+    assert "RRX720" in run_cli(["plan", cfg], env).stdout  # plan shows it as a warning
     result = run_cli(["apply", cfg, "--auto-approve", "--force"], env)
     assert result.exit_code == 0, result.stderr
     assert callbacks(sim) == {}

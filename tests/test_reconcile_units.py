@@ -231,7 +231,7 @@ def test_target_bound_to_ignored_callback_is_an_error() -> None:
         },
         account(cbs, phone_numbers=[phone(10, "8185550010", 1)]),
     )
-    assert [e.code for e in p.errors] == ["RRX602"]
+    assert [e.code for e in p.errors] == ["RRX702"]
     assert "Legacy" in p.errors[0].message
 
 
@@ -250,7 +250,7 @@ def test_unknown_target_suggests_closest() -> None:
         account(mailboxes=[mailbox(3, "1001", "Front desk")]),
     )
     [err] = p.errors
-    assert err.code == "RRX603" and "Front dsk" in err.message and "'1001'" in err.hint
+    assert err.code == "RRX703" and "Front dsk" in err.message and "'1001'" in err.hint
 
 
 def test_missing_secret_names_the_variable() -> None:
@@ -276,13 +276,13 @@ def test_safety_percent_and_protected() -> None:
     p = plan({"callbacks": keep}, account(cbs))  # 1 of 4 = 25% <= 30
     assert not p.safety_violations()
     p = plan({"callbacks": keep[:2]}, account(cbs))  # 50%
-    assert [v.code for v in p.safety_violations()] == ["RRX620"]
+    assert [v.code for v in p.safety_violations()] == ["RRX720"]
     assert "safety.max_delete_percent" in p.safety_violations()[0].hint
     p = plan({"safety": {"protected": ["C4"]}, "callbacks": keep}, account(cbs))
-    assert [v.code for v in p.safety_violations()] == ["RRX621"]
+    assert [v.code for v in p.safety_violations()] == ["RRX721"]
     one = plan({"callbacks": []}, account(cbs[:1]))  # 1 of 1 = 100%
     assert one.safety_violations()
-    assert one.to_dict()["warnings"][0]["code"] == "RRX620"
+    assert one.to_dict()["warnings"][0]["code"] == "RRX720"
 
 
 def test_fingerprints_live_changes_and_desired_uses_references() -> None:

@@ -219,7 +219,7 @@ def resolve_secrets(
         if value == LITERAL_SECRET_MARKER:
             errors.append(
                 Diagnostic(
-                    "RRX610",
+                    "RRX710",
                     "error",
                     f"{where} holds a literal secret, which is never written to a plan file",
                     "use a reference (${env:NAME} or ${file:PATH}) in the YAML, or run "
@@ -235,7 +235,7 @@ def resolve_secrets(
         except SecretError as exc:
             errors.append(
                 Diagnostic(
-                    "RRX611",
+                    "RRX711",
                     "error",
                     f"{where}: {exc}",
                     "set the variable (or create the file) before running plan or apply",

@@ -58,7 +58,7 @@ class Plan:
             if percent > self.safety.max_delete_percent:
                 found.append(
                     Diagnostic(
-                        "RRX620",
+                        "RRX720",
                         "warning",
                         f"this plan deletes or replaces {len(removing)} of {self.managed_count} "
                         f"managed callbacks ({percent:.0f}%), more than "
@@ -71,7 +71,7 @@ class Plan:
             if any(fnmatch.fnmatchcase(change.callback, p) for p in self.safety.protected):
                 found.append(
                     Diagnostic(
-                        "RRX621",
+                        "RRX721",
                         "warning",
                         f"this plan would {change.action} the protected callback {change.callback!r}",
                         "apply refuses this: remove the name from safety.protected in the config, "

@@ -90,7 +90,7 @@ class _Planner:
                     hint += ", or add the name to 'ignore'"
                 self.errors.append(
                     _error(
-                        "RRX601",
+                        "RRX701",
                         f"two or more live callbacks are named {name!r} (ids {ids}); "
                         "callbacks are matched by name",
                         hint,
@@ -101,7 +101,7 @@ class _Planner:
         for spec in self.desired.callbacks:
             if spec.name in seen:
                 self.errors.append(
-                    _error("RRX606", f"callback {spec.name!r} is defined twice", "rename one")
+                    _error("RRX706", f"callback {spec.name!r} is defined twice", "rename one")
                 )
             seen.add(spec.name)
 
@@ -159,7 +159,7 @@ class _Planner:
                     if key in wanted and wanted[key] != cb.name:
                         self.errors.append(
                             _error(
-                                "RRX605",
+                                "RRX705",
                                 f"{kind} {target.display!r} is bound by both {wanted[key]!r} and "
                                 f"{cb.name!r}; a target holds one callback",
                                 "bind it from one callback only",
@@ -187,7 +187,7 @@ class _Planner:
             other = self.live.by_id[bound_id]
             self.errors.append(
                 _error(
-                    "RRX602",
+                    "RRX702",
                     f"callback {cb.name!r} binds {kind} {target.display!r}, which is bound to the "
                     f"ignored callback {other.name!r} (id {other.id}); it is never taken over silently",
                     f"unbind it in the RingRx portal, remove it from {cb.name!r}, or stop "
@@ -214,7 +214,7 @@ class _Planner:
             ids = ", ".join(str(t.id) for t in found)
             self.errors.append(
                 _error(
-                    "RRX604",
+                    "RRX704",
                     f"callback {cb.name!r}: {kind} {ref!r} names {len(found)} targets (ids {ids})",
                     "name the target by a key that is unique (e.g. its extension or number)",
                     self._where(cb, kind, j),
@@ -225,7 +225,7 @@ class _Planner:
         hint = f"did you mean {closest!r}?" if closest else f"the account has no {kind} like it"
         self.errors.append(
             _error(
-                "RRX603",
+                "RRX703",
                 f"callback {cb.name!r} binds {kind} {ref!r}, which does not exist in the account",
                 hint + " Fix the name, or create the target in the RingRx portal first.",
                 self._where(cb, kind, j),
