@@ -137,12 +137,15 @@ def test_latency_setting_is_reported(http: httpx.Client) -> None:
         {"fail_next": [{"method": "GET"}]},
         {"fail_next": [{"status": 503, "nope": 1}]},
         {"token_lifetime": 0},
+        {"fail_next": [{"status": 503, "count": "2"}]},
+        {"latency": 5, "error_rate": "x"},  # all or nothing: latency is not applied
     ],
 )
 def test_bad_fault_settings_are_422(http: httpx.Client, body: dict) -> None:
     r = http.post("/_sim/faults", json=body)
     assert r.status_code == 422
     assert r.json()["errors"]["base"]
+    assert http.get("/_sim/faults").json()["latency"] == 0
 
 
 def test_constructor_faults() -> None:

@@ -86,31 +86,26 @@ class Faults:
             self._rng.seed(self.seed)
 
     def update(self, data: dict[str, Any]) -> None:
-        """Apply a JSON settings object; unknown or invalid fields raise ``FaultError``."""
+        """Apply a JSON settings object, all or nothing; invalid fields raise ``FaultError``."""
+        changes: dict[str, Any] = {}
         for key, value in data.items():
             if key in ("latency", "rate_limit"):
-                self._set_number(key, value, 0.0, math.inf)
+                changes[key] = _number(key, value, 0.0, math.inf)
             elif key in ("error_rate", "drop_rate"):
-                self._set_number(key, value, 0.0, 1.0)
+                changes[key] = _number(key, value, 0.0, 1.0)
             elif key == "fail_next":
                 if not isinstance(value, list):
                     raise FaultError("fail_next: must be a list of rules")
-                with self._lock:
-                    self.fail_next = [_rule(i, r) for i, r in enumerate(value)]
+                changes[key] = [_rule(i, r) for i, r in enumerate(value)]
             elif key == "seed":
-                self.seed = None if value is None else int(value)
-                self._rng.seed(self.seed)
+                changes[key] = _int_or_none("seed", value)
             elif key != "token_lifetime":  # handled by the server (it owns the Authority)
                 raise FaultError(f"{key}: unknown fault setting")
-
-    def _set_number(self, key: str, value: Any, low: float, high: float) -> None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise FaultError(f"{key}: must be a number from {low:g} to {high:g}")
-        setattr(self, key, float(value))
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self, key, value)
+            if "seed" in changes:
+                self._rng.seed(self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -157,18 +152,48 @@ class Faults:
         return PASS
 
 
+def _number(key: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise FaultError(f"{key}: must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _int_or_none(where: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FaultError(f"{where}: must be an integer")
+    return value
+
+
 def _rule(index: int, data: Any) -> FailRule:
+    where = f"fail_next[{index}]"
     if not isinstance(data, dict):
-        raise FaultError(f"fail_next[{index}]: must be an object")
-    allowed = set(FailRule.__dataclass_fields__)
-    unknown = set(data) - allowed
+        raise FaultError(f"{where}: must be an object")
+    unknown = set(data) - set(FailRule.__dataclass_fields__)
     if unknown:
-        raise FaultError(f"fail_next[{index}]: unknown field(s) {', '.join(sorted(unknown))}")
-    rule = FailRule(**data)
-    if rule.status is None and not rule.drop:
-        raise FaultError(f"fail_next[{index}]: give a status or drop: true")
-    if rule.status is not None and not 100 <= int(rule.status) <= 599:
-        raise FaultError(f"fail_next[{index}]: status must be an HTTP status")
-    if int(rule.count) < 1:
-        raise FaultError(f"fail_next[{index}]: count must be at least 1")
-    return rule
+        raise FaultError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    for key in ("method", "path"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise FaultError(f"{where}.{key}: must be a string")
+    for key in ("drop", "after_apply"):
+        if key in data and not isinstance(data[key], bool):
+            raise FaultError(f"{where}.{key}: must be true or false")
+    status = _int_or_none(f"{where}.status", data.get("status"))
+    count = _int_or_none(f"{where}.count", data.get("count", 1))
+    retry_after = _int_or_none(f"{where}.retry_after", data.get("retry_after"))
+    if status is None and not data.get("drop"):
+        raise FaultError(f"{where}: give a status or drop: true")
+    if status is not None and not 100 <= status <= 599:
+        raise FaultError(f"{where}.status: must be an HTTP status")
+    if count is None or count < 1:
+        raise FaultError(f"{where}.count: must be at least 1")
+    return FailRule(
+        method=data.get("method"),
+        path=data.get("path"),
+        status=status,
+        drop=bool(data.get("drop", False)),
+        after_apply=bool(data.get("after_apply", False)),
+        count=count,
+        retry_after=retry_after,
+    )
