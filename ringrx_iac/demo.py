@@ -44,6 +44,9 @@ DEFAULT_SIM_ENV: dict[str, str] = {
     "RINGRX_API_TOKEN": "demo-api-token",
     "RINGRX_API_SECRET": "demo-api-secret",
 }
+# The repository's full example (present in a clone). The demo config below is modelled
+# on it, with every URL pointing at the local receiver.
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "full.yaml"
 SMS_NUMBER = "+18185559876"
 PORTAL_EDIT_NAME = "All CDRs"
 PORTAL_EDIT_URL = "https://changed-in-the-portal.example.com/cdr/{id}"
@@ -365,6 +368,12 @@ class Demo:
         return 0
 
     def walk(self) -> None:
+        if EXAMPLE.is_file():
+            self.cli(
+                "validate the shipped example (every callback type)",
+                ["validate", str(EXAMPLE)],
+                0,
+            )
         config = self.workdir / "callbacks.yaml"
         config.write_text(DEMO_CONFIG, encoding="utf-8")
         var = ["--var", f"receiver_url={self.receiver.url}"]

@@ -23,7 +23,7 @@ def test_demo_runs_every_step_with_the_expected_exit_codes() -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "Demo complete" in out
-    assert out.count("(as expected)") == 7  # the seven CLI steps
+    assert out.count("(as expected)") == 8  # the eight CLI steps (examples/full.yaml first)
     assert "Drift detected" in out
     assert "/ringrx/sms/%2B18185559876" in out
     # The demo secrets never reach the output: not in plans, not in the received request.
