@@ -32,6 +32,7 @@ from urllib.parse import unquote
 import httpx
 
 from ringrx_iac.api import endpoints as ep
+from ringrx_iac.sensitive import is_secret_header_name
 
 # Demo-only values for the ${env:...} secrets of the demo configuration (not real secrets,
 # but treated like ones: masked wherever the demo prints a request).
@@ -52,7 +53,6 @@ PORTAL_EDIT_NAME = "All CDRs"
 PORTAL_EDIT_URL = "https://changed-in-the-portal.example.com/cdr/{id}"
 STEP_TIMEOUT = 180.0
 START_TIMEOUT = 30.0
-_SECRET_HEADER_WORDS = ("auth", "token", "key", "secret", "signature", "password", "cookie")
 _BORING_HEADERS = {"host", "content-length", "accept", "accept-encoding", "connection"}
 
 DEMO_CONFIG = textwrap.dedent(
@@ -134,9 +134,7 @@ def mask_headers(
         if lower == "authorization":
             scheme = value.split(" ", 1)[0] if " " in value else ""
             out.append((name, f"{scheme} ********".strip()))
-        elif any(w in lower for w in _SECRET_HEADER_WORDS) or any(
-            s and s in value for s in secrets
-        ):
+        elif is_secret_header_name(name) or any(s and s in value for s in secrets):
             out.append((name, "******** (masked)"))
         else:
             out.append((name, value))

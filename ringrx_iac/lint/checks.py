@@ -21,11 +21,11 @@ from ringrx_iac.diagnostics import Diagnostic, Location
 from ringrx_iac.lint.rules import RULES
 from ringrx_iac.lint.tokens import scan
 from ringrx_iac.phone import to_e164
+from ringrx_iac.sensitive import is_secret_header_name
 
 _USERINFO_RE = re.compile(r"(//)[^/?#@]*@")
 _PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
 _HEADER_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-_SECRET_HEADER_WORDS = ("key", "token", "secret", "auth", "password", "signature")
 
 # The same fact under each type's own token name: used for "sms uses {from}" hints.
 _SYNONYMS: tuple[dict[str, str], ...] = (
@@ -259,7 +259,7 @@ class _Linter:
             not problems
             and value.strip()
             and not secrets.is_reference(value)
-            and any(word in name.lower() for word in _SECRET_HEADER_WORDS)
+            and is_secret_header_name(name)
             and not scan(value)[0]
         ):
             self.add(

@@ -16,7 +16,7 @@ from typing import Any
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.secrets import SecretError, is_reference, resolve
 from ringrx_iac.diagnostics import Diagnostic, Location
-from ringrx_iac.reconcile.headers import is_secret_header_name
+from ringrx_iac.sensitive import is_secret_header_name
 
 # What a plan file holds instead of a literal secret written in the YAML.
 LITERAL_SECRET_MARKER = "(literal secret not saved in the plan file)"

@@ -1,4 +1,4 @@
-"""RingRx's ``custom_headers`` string <-> an ordered mapping, and header sensitivity.
+"""RingRx's ``custom_headers`` string <-> an ordered mapping.
 
 RingRx stores custom headers as one string, one ``Name:Value`` per line. Lines are split at
 ``\\r\\n`` or ``\\n``, each line at its FIRST colon, names and values stripped; blank lines
@@ -7,15 +7,9 @@ are skipped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from ringrx_iac.api.endpoints import CUSTOM_HEADER_SEPARATOR
-
-_SECRET_NAME_RE = re.compile(
-    r"auth|token|key|secret|password|pass|signature|sig|cookie|session|credential",
-    re.IGNORECASE,
-)
 
 
 def parse_headers(text: str | None) -> dict[str, str]:
@@ -34,8 +28,3 @@ def parse_headers(text: str | None) -> dict[str, str]:
 def format_headers(headers: Mapping[str, str]) -> str:
     """The inverse of :func:`parse_headers`: ``Name:Value`` lines joined by CRLF."""
     return CUSTOM_HEADER_SEPARATOR.join(f"{name}:{value}" for name, value in headers.items())
-
-
-def is_secret_header_name(name: str) -> bool:
-    """True when a header's name suggests its value is a credential (``X-Api-Key``...)."""
-    return bool(_SECRET_NAME_RE.search(name))

@@ -15,8 +15,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ringrx_iac.api.endpoints import TARGETS
 from ringrx_iac.api.types import RemoteAccount
-from ringrx_iac.reconcile.headers import is_secret_header_name
 from ringrx_iac.reconcile.live import LiveCallback, LiveState, LiveTarget, normalise
+from ringrx_iac.sensitive import is_secret_header_name
 
 SCHEMA_COMMENT = "yaml-language-server: $schema=../schemas/ringrx-iac.schema.json"
 _JINJA_RE = re.compile(r"\{\{|\{%|\{#")

@@ -35,9 +35,10 @@ from ringrx_iac.reconcile.desired import (
     Locator,
     ResolvedCallback,
 )
-from ringrx_iac.reconcile.headers import format_headers, is_secret_header_name
+from ringrx_iac.reconcile.headers import format_headers
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
 from ringrx_iac.reconcile.plan import Plan
+from ringrx_iac.sensitive import is_secret_header_name
 
 
 def is_ignored(name: str, ignore: tuple[str, ...] | list[str], desired_names: set[str]) -> bool:

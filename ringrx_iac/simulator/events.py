@@ -24,6 +24,7 @@ import httpx
 
 from ringrx_iac.api import endpoints as ep
 from ringrx_iac.catalog import CATALOG
+from ringrx_iac.sensitive import is_secret_header_name
 from ringrx_iac.simulator.state import (
     F_BASIC,
     F_HEADERS,
@@ -38,16 +39,6 @@ from ringrx_iac.simulator.state import F_USER as F_AUTH_USER
 
 TOKEN_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 REDACTED = "(redacted)"
-SECRET_HEADER_WORDS = (
-    "auth",
-    "token",
-    "key",
-    "secret",
-    "signature",
-    "password",
-    "cookie",
-    "session",
-)
 DELIVERY_TIMEOUT = 10.0
 MAX_DELIVERIES = 1000
 # Payload field naming the target, per bindable type (the doc's samples use these).
@@ -223,8 +214,7 @@ def parse_headers(custom_headers: str | None) -> list[tuple[str, str]]:
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Headers for the delivery log: Authorization and secret-looking values hidden."""
     return {
-        name: REDACTED if any(w in name.lower() for w in SECRET_HEADER_WORDS) else value
-        for name, value in headers.items()
+        name: REDACTED if is_secret_header_name(name) else value for name, value in headers.items()
     }
 
 
