@@ -25,8 +25,10 @@ Fault = Callable[[httpx.Request], httpx.Response | None]
 class FakeRingRx:
     """State plus a request handler; ``faults[(method, path)]`` is consumed one per request."""
 
-    def __init__(self, *, expires_in: int = 3600) -> None:
+    def __init__(self, *, expires_in: int = 3600, rotate_refresh: bool = True) -> None:
         self.expires_in = expires_in
+        # False: /auth/refresh answers without a new refresh_token and the old one stays valid.
+        self.rotate_refresh = rotate_refresh
         self.requests: list[httpx.Request] = []
         self.faults: dict[tuple[str, str], list[Fault]] = defaultdict(list)
         self.minted = 0
@@ -57,20 +59,19 @@ class FakeRingRx:
     def expire_all_access_tokens(self) -> None:
         self.valid_access.clear()
 
-    def _mint(self) -> httpx.Response:
+    def _mint(self, *, with_refresh: bool = True) -> httpx.Response:
         self.minted += 1
         access, refresh = f"access-{self.minted}", f"refresh-{self.minted}"
         self.valid_access.add(access)
-        self.valid_refresh.add(refresh)
-        return httpx.Response(
-            200,
-            json={
-                "token_type": "Bearer",
-                "access_token": access,
-                "expires_in": self.expires_in,
-                "refresh_token": refresh,
-            },
-        )
+        data: dict[str, Any] = {
+            "token_type": "Bearer",
+            "access_token": access,
+            "expires_in": self.expires_in,
+        }
+        if with_refresh:
+            self.valid_refresh.add(refresh)
+            data["refresh_token"] = refresh
+        return httpx.Response(200, json=data)
 
     # -- the handler ---------------------------------------------------------------------
 
@@ -93,6 +94,8 @@ class FakeRingRx:
             token = json.loads(request.content).get("refresh_token")
             if token not in self.valid_refresh:
                 return httpx.Response(401, json={"error": "Not Authenticated"})
+            if not self.rotate_refresh:
+                return self._mint(with_refresh=False)
             self.valid_refresh.discard(token)
             return self._mint()
         auth = request.headers.get("authorization", "")

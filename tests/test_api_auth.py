@@ -54,6 +54,25 @@ async def test_refresh_ahead_of_expiry_and_rotation() -> None:
     assert client.stats["refresh"] == 2 and client.stats["token"] == 1
 
 
+async def test_refresh_answer_without_a_refresh_token_keeps_the_old_one() -> None:
+    fake = FakeRingRx(expires_in=100, rotate_refresh=False)
+    sleeps = Sleeps()
+    async with make_client(fake, sleeps=sleeps) as client:
+        await client.list_callbacks()
+        for _ in range(2):
+            sleeps.now += 95
+            await client.list_callbacks()
+    assert fake.paths() == [
+        "POST /auth/token",
+        "GET /pbxcallbacks",
+        "POST /auth/refresh",
+        "GET /pbxcallbacks",
+        "POST /auth/refresh",
+        "GET /pbxcallbacks",
+    ]
+    assert fake.body(2) == fake.body(4) == {"refresh_token": "refresh-1"}
+
+
 async def test_401_refreshes_once_and_retries_once() -> None:
     fake = FakeRingRx()
     async with make_client(fake) as client:

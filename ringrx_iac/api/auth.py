@@ -2,7 +2,7 @@
 
 - obtains a token from ``POST /auth/token`` (API key or user login, JSON body);
 - refreshes it ahead of expiry from ``expires_in`` with ``POST /auth/refresh``, keeping the
-  rotated refresh token;
+  rotated refresh token (or the old one when the answer carries none);
 - on a 401 refreshes once and retries the request once;
 - a refresh token that is spent or expired falls back to full authentication;
 - a 401 on full authentication is final: `AuthenticationError`, remembered, so that parallel
@@ -144,7 +144,12 @@ class RingRxAuth(httpx.Auth):
         expires_in = data.get(endpoints.TOKEN_EXPIRES_FIELD)
         now = self._clock()
         self._access = access
-        self._refresh = refresh if isinstance(refresh, str) and refresh else None
+        if isinstance(refresh, str) and refresh:
+            self._refresh = refresh
+        elif not request.url.path.endswith(endpoints.REFRESH_PATH):
+            self._refresh = None
+        # else: a refresh answer without a new refresh token; the old one may still work
+        # (if it was spent after all, the next refresh answers 401 and we authenticate).
         if (
             isinstance(expires_in, int | float)
             and not isinstance(expires_in, bool)
