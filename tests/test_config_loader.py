@@ -184,3 +184,59 @@ def test_to_e164() -> None:
         to_e164("12")
     with pytest.raises(ValueError, match="not a phone number"):
         to_e164("call me")
+
+
+ALL_AT_ONCE = """\
+version: 1
+colbacks: []
+safety: {protected: [Typo CB, No URL], max_delete_percent: lots}
+callbacks:
+  - name: Typo CB
+    type: sms
+    url: "https://hooks.example.com/sms?to={to}"
+    bnid: {phone_numbers: ["+18185559876"]}
+  - name: Good but wrong token
+    type: sms
+    url: "https://hooks.example.com/sms?to={caller}"
+  - name: Plain http
+    type: cdr
+    url: "http://hooks.example.com/cdr"
+    headers: {Bad Name: x}
+  - name: No URL
+    type: sms
+"""
+
+
+def test_schema_errors_do_not_hide_other_findings(tmp_path: Path) -> None:
+    """One typo must not hide everything else: the valid parts are still linted."""
+    result = load(write(tmp_path, "c.yaml", ALL_AT_ONCE), env={})
+    found = {(d.code, d.location.line if d.location else 0) for d in result.diagnostics}
+    assert ("RRX020", 2) in found  # top-level typo
+    assert ("RRX021", 3) in found  # safety.max_delete_percent
+    assert ("RRX020", 8) in found  # bnid
+    assert ("RRX022", 16) in found  # missing url
+    assert ("RRX101", 11) in found  # {caller} on sms, in a valid callback
+    assert ("RRX201", 14) in found  # http://
+    assert ("RRX301", 15) in found  # header name
+    # A callback that cannot be linted is still a callback: its name is not "unknown".
+    assert not any(d.code == "RRX603" for d in result.diagnostics)
+    assert result.config is None and result.has_errors
+
+
+def test_invalid_field_dropped_rest_of_callback_linted(tmp_path: Path) -> None:
+    text = GOOD.replace("    bind:", "    bnid:").replace("{to}", "{too}")
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    assert sorted(codes(result)) == ["RRX020", "RRX101"]
+
+
+def test_duplicate_key_does_not_hide_lint(tmp_path: Path) -> None:
+    text = GOOD.replace("type: sms", "type: sms\n    type: sms").replace("{to}", "{too}")
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    assert sorted(codes(result)) == ["RRX007", "RRX101"]
+    assert result.config is None
+
+
+def test_missing_version_reported_once_and_rest_linted(tmp_path: Path) -> None:
+    text = GOOD.replace("version: 1\n", "").replace("{to}", "{too}")
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    assert sorted(codes(result)) == ["RRX011", "RRX101"]

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ringrx_iac.catalog import CALLBACK_TYPES
 from ringrx_iac.config.models import Config
+from ringrx_iac.config.partial import valid_part
 from ringrx_iac.config.template import TemplateError, render
 from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Diagnostic, Location
@@ -117,18 +118,44 @@ def _load(
     if not files or len(loaded) != len(files):
         return _finish(result)
     merged = _merge(loaded, sources, diagnostics)
-    if any(d.is_error for d in diagnostics):
-        return _finish(result)
+    load_failed = any(d.is_error for d in diagnostics)
     try:
-        result.config = Config.model_validate(merged)
+        config = Config.model_validate(merged)
     except ValidationError as exc:
+        # Report every schema error, then lint what is valid, so that one typo does not
+        # hide the other findings. The partial config is never handed out.
         diagnostics.extend(_schema_diagnostics(exc, merged, sources))
+        if run_lint:
+            _lint_valid_parts(merged, exc, sources, diagnostics)
         return _finish(result)
     if run_lint:
         from ringrx_iac.lint import lint
 
-        diagnostics.extend(lint(result.config, sources))
+        diagnostics.extend(lint(config, sources))
+    # After a load or merge error the data is not what the files say: no config then.
+    result.config = None if load_failed else config
     return _finish(result)
+
+
+def _lint_valid_parts(
+    merged: dict[str, Any],
+    exc: ValidationError,
+    sources: SourceMap,
+    diagnostics: list[Diagnostic],
+) -> None:
+    """Lint the part of ``merged`` that passes the schema (see :mod:`.partial`)."""
+    from ringrx_iac.lint import lint
+
+    part = valid_part(merged, exc, SUPPORTED_VERSIONS[0])
+    if part is None:  # pragma: no cover
+        return
+    diagnostics.extend(
+        lint(
+            part.config,
+            sources.reindexed("callbacks", part.index_map),
+            other_names=part.dropped_names,
+        )
+    )
 
 
 def _finish(result: LoadResult) -> LoadResult:
@@ -297,6 +324,8 @@ def _schema_diagnostics(
         if kind == "extra_forbidden":
             allowed = list(_model_at(loc[:-1]).model_fields)
             out.append(_unknown_key(loc[-1], allowed, where, sources.locate_key(loc)))
+        elif kind == "missing" and loc == ("version",):
+            continue  # the merge reports a missing version, naming every file
         elif kind == "missing":
             code = "RRX011" if loc == ("version",) else "RRX022"
             out.append(

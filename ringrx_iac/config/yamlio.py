@@ -100,6 +100,23 @@ class SourceMap:
             return Location(loc.file, loc.line, loc.column + offset)
         return loc
 
+    def reindexed(self, section: str, mapping: dict[int, int]) -> SourceMap:
+        """A copy where ``(section, old)`` paths become ``(section, mapping[old])``.
+
+        Paths under an index missing from ``mapping`` are dropped.
+        """
+        out = SourceMap(root=self.root)
+        for src, dst in ((self.keys, out.keys), (self.values, out.values)):
+            for path, loc in src.items():
+                new = _reindex(path, section, mapping)
+                if new is not None:
+                    dst[new] = loc
+        for path in self.inline:
+            new = _reindex(path, section, mapping)
+            if new is not None:
+                out.inline.add(new)
+        return out
+
     def update(self, other: SourceMap, remap: dict[KeyPath, KeyPath] | None = None) -> None:
         """Add ``other``'s entries; a path starting with a key of ``remap`` is re-rooted."""
         remap = {k: v for k, v in (remap or {}).items() if k != v}
@@ -113,6 +130,13 @@ class SourceMap:
                 dst[_remap(path, remap)] = loc
         for path in other.inline:
             self.inline.add(_remap(path, remap))
+
+
+def _reindex(path: KeyPath, section: str, mapping: dict[int, int]) -> KeyPath | None:
+    if len(path) >= 2 and path[0] == section and isinstance(path[1], int):
+        new = mapping.get(path[1])
+        return None if new is None else (section, new) + path[2:]
+    return path
 
 
 def _remap(path: KeyPath, remap: dict[KeyPath, KeyPath] | None) -> KeyPath:

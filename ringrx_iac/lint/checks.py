@@ -11,6 +11,7 @@ import difflib
 import fnmatch
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from ringrx_iac.catalog import CATALOG, CallbackType, types_with_token
@@ -77,9 +78,15 @@ def _redact(url: str) -> str:
     return _USERINFO_RE.sub(r"\1***@", url)
 
 
-def lint(config: Config, sources: SourceMap) -> list[Diagnostic]:
-    """Every lint finding for ``config``."""
-    return _Linter(config, sources).run()
+def lint(
+    config: Config, sources: SourceMap, *, other_names: Iterable[str] = ()
+) -> list[Diagnostic]:
+    """Every lint finding for ``config``.
+
+    ``other_names`` are names of callbacks left out of ``config`` because they failed the
+    schema: they still count as callbacks of the configuration for the name checks.
+    """
+    return _Linter(config, sources, other_names).run()
 
 
 def suggest_token(token: str, ctype: CallbackType) -> tuple[str, str]:
@@ -99,9 +106,10 @@ def suggest_token(token: str, ctype: CallbackType) -> tuple[str, str]:
 
 
 class _Linter:
-    def __init__(self, config: Config, sources: SourceMap) -> None:
+    def __init__(self, config: Config, sources: SourceMap, other_names: Iterable[str]) -> None:
         self.config = config
         self.sources = sources
+        self.other_names = list(other_names)
         self.out: list[Diagnostic] = []
         self.default_header_keys = {k.lower(): k for k in config.defaults.headers}
 
@@ -456,7 +464,7 @@ class _Linter:
                 )
 
     def check_ignore_and_protected(self) -> None:
-        names = [cb.name for cb in self.config.callbacks]
+        names = [cb.name for cb in self.config.callbacks] + self.other_names
         for pos, glob in enumerate(self.config.ignore):
             pattern = re.compile(fnmatch.translate(glob))
             hits = [n for n in names if pattern.match(n)]
