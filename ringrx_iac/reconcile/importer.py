@@ -1,7 +1,9 @@
 """``import``: YAML for the live account, with secrets replaced by ``${env:...}`` references.
 
 Round trip: import, set the listed variables to the live values, plan -> no changes.
-A live secret is never written into the YAML.
+A live secret is never written into the YAML. Config files are rendered by Jinja2 before
+they are parsed, so a live value holding ``{{``, ``{%`` or ``{#`` is written with each
+marker wrapped in ``{%raw%}...{%endraw%}``: it renders back to the live value.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ringrx_iac.api.endpoints import TARGETS
 from ringrx_iac.api.types import RemoteAccount
@@ -19,7 +22,7 @@ from ringrx_iac.reconcile.live import LiveCallback, LiveState, LiveTarget, norma
 from ringrx_iac.sensitive import is_secret_header_name
 
 SCHEMA_COMMENT = "yaml-language-server: $schema=../schemas/ringrx-iac.schema.json"
-_JINJA_RE = re.compile(r"\{\{|\{%|\{#")
+_JINJA_RE = re.compile(r"\{[{%#]")
 
 
 class ImportProblem(Exception):
@@ -32,6 +35,19 @@ class ImportResult:
     count: int
     variables: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+def jinja_literal(value: str) -> str:
+    """``value`` as config text that Jinja2 renders back to ``value`` (markers wrapped in raw).
+
+    The raw tags hold no space, quote or backslash, so any YAML quoting leaves them intact;
+    a value that needed them is double-quoted so its YAML form does not depend on them.
+    """
+    if not _JINJA_RE.search(value):
+        return value
+    return DoubleQuotedScalarString(
+        _JINJA_RE.sub(lambda m: "{%raw%}" + m.group(0) + "{%endraw%}", value)
+    )
 
 
 def slug(text: str) -> str:
@@ -105,28 +121,25 @@ def _callback(
     cb: LiveCallback, cb_slug: str, targets: list[LiveTarget], live: LiveState, result: ImportResult
 ) -> CommentedMap:
     item = CommentedMap()
-    item["name"] = cb.name
+    item["name"] = jinja_literal(cb.name)
     item["type"] = cb.type
-    item["url"] = cb.url
+    item["url"] = jinja_literal(cb.url)
     if cb.url.lower().startswith("http://"):
         item["allow_insecure_url"] = True
-    texts = [cb.url]
     if cb.headers:
         headers = CommentedMap()
         for name, value in cb.headers.items():
             if is_secret_header_name(name):
                 var = secret_variable(cb_slug, name)
                 result.variables.append(var)
-                headers[name] = f"${{env:{var}}}"
+                headers[jinja_literal(name)] = f"${{env:{var}}}"
             else:
-                headers[name] = value
-                texts.append(value)
+                headers[jinja_literal(name)] = jinja_literal(value)
         item["headers"] = headers
     if cb.use_basic_auth:
         auth = CommentedMap()
         if cb.username:
-            auth["username"] = cb.username
-            texts.append(cb.username)
+            auth["username"] = jinja_literal(cb.username)
         var = secret_variable(cb_slug, "password")
         result.variables.append(var)
         auth["password"] = f"${{env:{var}}}"
@@ -135,11 +148,6 @@ def _callback(
         bind = CommentedMap()
         for kind in sorted({t.kind for t in targets}):
             keys = sorted(_bind_key(live, t) for t in targets if t.kind == kind)
-            bind[kind] = CommentedSeq(keys)
+            bind[kind] = CommentedSeq(jinja_literal(k) for k in keys)
         item["bind"] = bind
-    if any(_JINJA_RE.search(t) for t in texts):
-        result.warnings.append(
-            f"callback {cb.name!r} has '{{{{', '{{%' or '{{#' in a value, which the config's "
-            "Jinja2 rendering would interpret; wrap it in {% raw %}...{% endraw %}"
-        )
     return item
