@@ -215,13 +215,19 @@ def test_saved_plan_applies_and_stale_plan_is_refused(
     assert callbacks(sim)["Upd"]["custom_headers"] == "X-Api-Key:k-secret-2"
 
 
-def test_plan_file_never_holds_a_literal_secret(env: dict[str, str], tmp_path: Path) -> None:
+def test_plan_out_refuses_a_literal_secret_and_says_what_to_do(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # X-Api-Key looks secret by its name; a plan file never holds a secret, so plan --out
+    # refuses at once (not later at apply --plan) and says how to fix it.
     cfg = write(tmp_path, CONFIG.replace('"${env:API_KEY}"', "literal-key-123"))
     out = tmp_path / "plan.json"
-    assert run_cli(["plan", cfg, "--out", str(out)], env).exit_code == 0
-    assert "literal-key-123" not in out.read_text()
-    result = run_cli(["apply", "--plan", str(out)], env)
-    assert result.exit_code == 1 and "literal secret" in result.stderr
+    result = run_cli(["plan", cfg, "--out", str(out)], env)
+    assert result.exit_code == 1 and not out.exists()
+    assert "Upd: headers.X-Api-Key" in result.stderr
+    assert "${env:" in result.stderr and "ringrx-iac apply PATH" in result.stderr
+    assert "literal-key-123" not in result.stdout + result.stderr
+    assert run_cli(["plan", cfg], env).exit_code == 0  # plan without --out still works
 
 
 def test_partial_failure_reports_and_plan_shows_what_is_left(

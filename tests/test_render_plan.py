@@ -183,7 +183,7 @@ def test_text_no_changes_wording() -> None:
 
 def test_text_drift_wording() -> None:
     assert render_plan_text(empty_plan(), color=False, title="drift").strip() == (
-        "No drift: RingRx callbacks match the configuration."
+        "In sync: RingRx callbacks match the configuration."
     )
     out = render_plan_text(full_plan(), color=False, title="drift")
     assert "Drift detected: 1 to create, 1 to update" in out

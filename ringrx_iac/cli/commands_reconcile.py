@@ -41,7 +41,7 @@ from ringrx_iac.render.plan import (
     render_plan_markdown,
     render_plan_text,
 )
-from ringrx_iac.render.terminal import color_enabled
+from ringrx_iac.render.terminal import echo, stream_color, style
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_ACTIONS = 20
@@ -60,7 +60,7 @@ def _handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (CommandError, RingRxError, VariableError, PlanFileError, ImportProblem) as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             raise click.exceptions.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -80,17 +80,15 @@ def _load_desired(path: str, variables: tuple[str, ...], var_files: tuple[str, .
     values = collect_variables(variables, var_files)
     result = load(Path(path), values)
     if result.errors or result.config is None:
-        click.echo(
-            render_text(result.diagnostics, result.files, color_enabled(sys.stderr)),
+        echo(
+            render_text(result.diagnostics, result.files, stream_color(err=True)),
             err=True,
             nl=False,
         )
         raise click.exceptions.Exit(1)
     warnings = [d for d in result.diagnostics if not d.is_error]
     if warnings:
-        click.echo(
-            render_text(warnings, result.files, color_enabled(sys.stderr)), err=True, nl=False
-        )
+        echo(render_text(warnings, result.files, stream_color(err=True)), err=True, nl=False)
     return Desired(from_config(result.config), result.base_dir, result.sources.locate)
 
 
@@ -114,15 +112,16 @@ def _plan_or_exit(desired: Desired, account: RemoteAccount) -> Plan:
 
 
 def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    color = color_enabled(sys.stderr)
+    color = stream_color(err=True)
     for d in diagnostics:
         where = f"{d.location}: " if d.location else ""
-        click.echo(f"{where}{d.severity} {d.code}: {d.message}", err=True, color=color)
+        sev = style(d.severity, "red" if d.is_error else "yellow", color)
+        echo(f"{where}{sev} {style(d.code, 'bold', color)}: {d.message}", err=True)
         if d.hint:
-            click.echo(f"    hint: {d.hint}", err=True)
+            echo(f"    {style('hint:', 'dim', color)} {d.hint}", err=True)
     n = sum(1 for d in diagnostics if d.is_error)
     if n:
-        click.echo(f"plan failed: {n} error{'s' if n != 1 else ''}; nothing was changed", err=True)
+        echo(f"plan failed: {n} error{'s' if n != 1 else ''}; nothing was changed", err=True)
 
 
 def _render(plan_dict: Mapping[str, Any], fmt: str, title: str) -> str:
@@ -130,7 +129,7 @@ def _render(plan_dict: Mapping[str, Any], fmt: str, title: str) -> str:
         return render_plan_json(plan_dict)
     if fmt == "markdown":
         return render_plan_markdown(plan_dict, title)
-    return render_plan_text(plan_dict, color_enabled(sys.stdout), title)
+    return render_plan_text(plan_dict, stream_color(), title)
 
 
 def _read_live(
@@ -174,14 +173,28 @@ def plan_command(
     """Show what apply would change in the RingRx account (read-only)."""
     opts = {"parallelism": parallelism, "insecure": insecure, "debug": debug}
     desired, plan = _read_live(path, variables, var_files, opts)
-    click.echo(_render(plan.to_dict(), fmt, "plan"), nl=False)
+    echo(_render(plan.to_dict(), fmt, "plan"), nl=False)
     if out:
+        _refuse_literal_secrets(desired.state, out)
         save_plan_file(Path(out), plan, desired.state, desired.base_dir)
-        click.echo(
-            f"Saved the plan to {out}; apply it with: ringrx-iac apply --plan {out}", err=True
-        )
+        echo(f"Saved the plan to {out}; apply it with: ringrx-iac apply --plan {out}", err=True)
     if detailed_exitcode and plan.has_changes:
         raise click.exceptions.Exit(2)
+
+
+def _refuse_literal_secrets(state: DesiredState, out: str) -> None:
+    """A plan file never holds a secret: refuse to save one that apply --plan could not use."""
+    found = state.to_dict()["literal_secrets"]
+    if not found:
+        return
+    listed = "; ".join(found)
+    raise CommandError(
+        f"not saving the plan to {out}: {listed}: a literal value where a secret is expected "
+        "(a basic_auth password, or a header whose name looks secret), and a plan file never "
+        "holds a secret. Move each value into an environment variable and reference it, e.g. "
+        'X-Api-Key: "${env:CRM_KEY}" (or ${file:PATH}); or skip the saved plan and run '
+        "'ringrx-iac apply PATH'"
+    )
 
 
 @click.command("drift")
@@ -203,10 +216,7 @@ def drift_command(
     opts = {"parallelism": parallelism, "insecure": insecure, "debug": debug}
     _, plan = _read_live(path, variables, var_files, opts)
     data = {**plan.to_dict(), "in_sync": not plan.has_changes}
-    if fmt == "text" and not plan.has_changes:
-        click.echo("In sync: the RingRx account matches the configuration.")
-    else:
-        click.echo(_render(data, fmt, "drift"), nl=False)
+    echo(_render(data, fmt, "drift"), nl=False)
     if plan.has_changes:
         raise click.exceptions.Exit(2)
 
@@ -235,7 +245,7 @@ def _confirm() -> None:
         err=True,
     )
     if answer.strip() != "yes":
-        click.echo("Apply cancelled; nothing was changed.", err=True)
+        echo("Apply cancelled; nothing was changed.", err=True)
         raise click.exceptions.Exit(1)
 
 
@@ -303,7 +313,7 @@ def apply_command(
     else:
         assert path is not None
         desired = _load_desired(path, variables, var_files)
-    color = color_enabled(sys.stdout)
+    color = stream_color()
 
     async def run() -> int:
         async with _client(parallelism, insecure, debug, read_only=False) as client:
@@ -313,17 +323,17 @@ def apply_command(
             plan = _plan_or_exit(desired, account)
             if not plan.has_changes:
                 if fmt == "json":
-                    click.echo(json.dumps({"plan": plan.to_dict(), "report": None}, indent=2))
+                    echo(json.dumps({"plan": plan.to_dict(), "report": None}, indent=2))
                 else:
-                    click.echo("No changes. The RingRx account matches the configuration.")
+                    echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
                 return 0
             if fmt == "text":
-                click.echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
+                echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
             violations = plan.safety_violations()
             if violations and not force:
                 for d in violations:
-                    click.echo(f"apply refused: {d.message}", err=True)
-                    click.echo(f"    hint: {d.hint}", err=True)
+                    echo(f"apply refused: {d.message}", err=True)
+                    echo(f"    hint: {d.hint}", err=True)
                 return 1
             if not auto_approve and saved is None:
                 _confirm()
@@ -345,7 +355,7 @@ async def _execute(
     appliers: list[Applier] = []
 
     def on_sigint() -> None:
-        click.echo("\nInterrupted: finishing the requests in flight, then stopping.", err=True)
+        echo("\nInterrupted: finishing the requests in flight, then stopping.", err=True)
         for applier in appliers:
             applier.stop()
 
@@ -374,11 +384,11 @@ async def _execute(
 def _print_report(report: ApplyReport, after: Plan, fmt: str, color: bool, plan: Plan) -> None:
     if fmt == "json":
         data = {"plan": plan.to_dict(), "report": report.to_dict(), "remaining": after.to_dict()}
-        click.echo(json.dumps(data, indent=2))
+        echo(json.dumps(data, indent=2))
         return
-    click.echo(render_apply_report(report.to_dict(), color), nl=False)
+    echo(render_apply_report(report.to_dict(), color), nl=False)
     if not report.converged and after.has_changes:
-        click.echo(render_plan_text(after.to_dict(), color, "remaining"), nl=False)
+        echo(render_plan_text(after.to_dict(), color, "remaining"), nl=False)
 
 
 @click.command("import")
@@ -396,16 +406,14 @@ def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> N
 
     result = import_yaml(asyncio.run(run()))
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if out == "-":
-        click.echo(result.text, nl=False)
+        echo(result.text, nl=False)
     else:
         _write_text(Path(out), result.text)
-        click.echo(f"Wrote {out}: {result.count} callbacks.", err=True)
+        echo(f"Wrote {out}: {result.count} callbacks.", err=True)
     if result.variables:
-        click.echo(
-            "Set these variables before plan/apply: " + ", ".join(result.variables), err=True
-        )
+        echo("Set these variables before plan/apply: " + ", ".join(result.variables), err=True)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -134,7 +134,7 @@ def _summary_line(plan: Mapping[str, Any], title: str) -> str:
     counts = count_actions(plan)
     if not (plan.get("changes") or any(counts.values())):
         if title == "drift":
-            return "No drift: RingRx callbacks match the configuration."
+            return "In sync: RingRx callbacks match the configuration."
         return "No changes. RingRx callbacks match the configuration."
     prefix = "Drift detected" if title == "drift" else title.capitalize()
     return f"{prefix}: {summary_counts_text(counts)}."

@@ -1,10 +1,17 @@
-"""Terminal helpers: whether to colour, and the few ANSI styles the renderers use."""
+"""Terminal helpers: whether to colour, the few ANSI styles the renderers use, and ``echo``.
+
+Every command writes coloured text through :func:`echo`, so ``NO_COLOR``, ``FORCE_COLOR``,
+``TERM=dumb`` and TTY detection mean the same thing for validate, plan, apply and drift.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
+
+import click
 
 _STYLES: dict[str, str] = {
     "green": "\x1b[32m",
@@ -45,3 +52,18 @@ def style(text: str, name: str, color: bool) -> str:
     if not color or name not in _STYLES:
         return text
     return f"{_STYLES[name]}{text}{_RESET}"
+
+
+def stream_color(err: bool = False) -> bool:
+    """:func:`color_enabled` for stdout (or stderr when ``err``)."""
+    return color_enabled(sys.stderr if err else sys.stdout)
+
+
+def echo(text: str, *, err: bool = False, nl: bool = True, color: bool | None = None) -> None:
+    """Write ``text`` to stdout (stderr when ``err``) with one colour decision for every command.
+
+    ``color`` defaults to :func:`stream_color`. It is passed on to ``click.echo`` so that
+    click neither strips colours forced by ``FORCE_COLOR`` on a pipe nor keeps any when
+    colour is off.
+    """
+    click.echo(text, err=err, nl=nl, color=stream_color(err) if color is None else color)
