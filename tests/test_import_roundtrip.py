@@ -93,6 +93,7 @@ def test_round_trip_of_awkward_values_plans_no_changes(env: dict[str, str], tmp_
     out = tmp_path / "imported.yaml"
     result = run_cli(["import", "--out", str(out)], env)
     assert result.exit_code == 0, result.stderr
+    assert "imported configuration has" not in result.stderr  # it validates cleanly
     text = out.read_text()
     for secret in SECRETS.values():
         assert secret not in text and secret not in result.stdout + result.stderr
@@ -124,3 +125,17 @@ def test_import_of_duplicate_names_says_which_ids_and_what_to_do(
     message = result.stderr
     assert "'VM'" in message and "ids 2, 8" in message
     assert "rename or delete" in message and "Traceback" not in message
+
+
+def test_import_reports_live_values_the_config_language_refuses(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    # basic auth on, no username: RingRx holds it, the config language calls it an error
+    admin(sim, "PATCH", "/callbacks/5", {"auth_username": ""})
+    out = tmp_path / "imp.yaml"
+    result = run_cli(["import", "--out", str(out)], env)
+    assert result.exit_code == 0 and out.exists()
+    assert "imported configuration has 1 error(s)" in result.stderr
+    assert f"{out}:" in result.stderr and "RRX401" in result.stderr
+    clean = run_cli(["import"], env)
+    assert clean.stdout.startswith("# yaml-language-server")

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,8 +413,37 @@ def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> N
     else:
         _write_text(Path(out), result.text)
         echo(f"Wrote {out}: {result.count} callbacks.", err=True)
+    _check_imported(result.text, out)
     if result.variables:
         echo("Set these variables before plan/apply: " + ", ".join(result.variables), err=True)
+
+
+def _check_imported(text: str, out: str) -> None:
+    """Validate what import wrote; live values the config language refuses are reported.
+
+    The file is still written (it is the account as it is); the findings say what to fix
+    in the portal or in the file before plan.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(out).name if out != "-" else "imported.yaml")
+        _write_text(path, text)
+        found = load(path).diagnostics
+    if not found:
+        return
+    errors = sum(1 for d in found if d.is_error)
+    color = stream_color(err=True)
+    echo(
+        f"warning: the imported configuration has {errors} error(s) and "
+        f"{len(found) - errors} warning(s) of 'ringrx-iac validate' (values the account "
+        "holds that the configuration language refuses); fix them before plan:",
+        err=True,
+    )
+    for d in found:
+        line = f":{d.location.line}" if d.location and d.location.line else ""
+        sev = style(d.severity, "red" if d.is_error else "yellow", color)
+        echo(f"  {out}{line}: {sev} {d.code}: {d.message}", err=True)
+        if d.hint:
+            echo(f"      hint: {d.hint}", err=True)
 
 
 def _write_text(path: Path, text: str) -> None:
