@@ -258,3 +258,46 @@ def test_no_changes_apply(env: dict[str, str], tmp_path: Path) -> None:
     assert run_cli(["apply", cfg, "--auto-approve"], env).exit_code == 0
     result = run_cli(["apply", cfg], env)
     assert result.exit_code == 0 and result.stdout.startswith("No changes.")
+
+
+def _keys(changes: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    return {(c["action"], c["callback"], c.get("target")) for c in changes}
+
+
+def test_partial_failure_next_plan_is_exactly_failed_and_skipped(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    cfg = write(tmp_path)
+    admin(
+        sim,
+        "POST",
+        "/faults",
+        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
+    )
+    result = run_cli(["apply", cfg, "--auto-approve", "--format", "json"], env)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    report = data["report"]
+    assert report["failed"] and report["done"]
+    assert all(f["error"] for f in report["failed"])  # the server's message
+    left = _keys(report["failed"]) | _keys(report["skipped"])
+    plan = json.loads(run_cli(["plan", cfg, "--format", "json"], env).stdout)
+    assert _keys(plan["changes"]) == left == _keys(data["remaining"]["changes"])
+    text = run_cli(["apply", cfg, "--auto-approve"], env)  # what is left now succeeds
+    assert text.exit_code == 0 and "Done (" not in text.stdout
+
+
+def test_partial_failure_text_report_lists_done_failed_skipped(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    admin(
+        sim,
+        "POST",
+        "/faults",
+        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
+    )
+    result = run_cli(["apply", write(tmp_path), "--auto-approve"], env)
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "Done (" in out and "Failed (1):" in out and "Skipped (" in out
+    assert out.index("Done (") < out.index("Failed (1):") < out.index("Skipped (")

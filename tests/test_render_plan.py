@@ -386,7 +386,7 @@ def test_apply_report_complete() -> None:
     out = render_apply_report(_report(), color=False)
     assert "Apply complete: 5 done." in out
     assert "Account converged." in out
-    assert "Failed" not in out and "Skipped" not in out
+    assert "Failed" not in out and "Skipped" not in out and "Done (" not in out
 
 
 def test_apply_report_failed_and_skipped() -> None:
@@ -412,6 +412,12 @@ def test_apply_report_failed_and_skipped() -> None:
     )
     assert 'bind phone_numbers +18185559876 to "CRM inbound SMS": depends on failed create' in out
     assert "Apply failed: 3 done, 1 failed, 2 skipped." in out
+    done = out.split("Done (3):\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert done == [
+        '  ~ update callback "All CDRs" (id 42)',
+        '-/+ replace callback "Fax hook" (type sms -> fax, id 43)',
+        '  - delete callback "Old" (cdr, id 44)',
+    ]
     assert "Account has not converged; run plan to see what is left." in out
     assert not ANSI.search(out)
     assert ANSI.search(render_apply_report(_report(failed=failed), color=True))

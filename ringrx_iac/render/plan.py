@@ -501,7 +501,7 @@ def _report_list(
         return []
     lines = [style(f"{title} ({len(items)}):", style_name, color)]
     for item in items[:_REPORT_LIMIT]:
-        why = _sanitize(str(item.get(key, "") or ""))
+        why = _sanitize(str(item.get(key, "") or "")) if key else ""
         action = str(item.get("action", ""))
         lines.append(
             f"{_mark(action, color)} {describe_change(item)}" + (f": {why}" if why else "")
@@ -512,7 +512,8 @@ def _report_list(
 
 
 def render_apply_report(report: Mapping[str, Any], color: bool) -> str:
-    """The end-of-apply report: failed (with errors), skipped (with reasons), summary."""
+    """The end-of-apply report: done (when something failed), failed (with the server's
+    message), skipped (with the reason), the counts and whether the account converged."""
     done = report.get("done") or []
     failed = report.get("failed") or []
     skipped = report.get("skipped") or []
@@ -520,7 +521,10 @@ def render_apply_report(report: Mapping[str, Any], color: bool) -> str:
     n_done = int(summary.get("done", len(done)))
     n_failed = int(summary.get("failed", len(failed)))
     n_skipped = int(summary.get("skipped", len(skipped)))
-    lines = _report_list("Failed", failed, "error", color, "red")
+    partial = bool(failed or skipped or report.get("interrupted"))
+    # When it went wrong, what did get done matters too (the full list: --log, --format json).
+    lines = _report_list("Done", done, "", color, "green") if partial else []
+    lines += _report_list("Failed", failed, "error", color, "red")
     lines += _report_list("Skipped", skipped, "reason", color, "yellow")
     counts = f"{n_done} done, {n_failed} failed, {n_skipped} skipped."
     if report.get("interrupted"):
