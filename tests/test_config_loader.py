@@ -240,3 +240,47 @@ def test_missing_version_reported_once_and_rest_linted(tmp_path: Path) -> None:
     text = GOOD.replace("version: 1\n", "").replace("{to}", "{too}")
     result = load(write(tmp_path, "c.yaml", text), env={})
     assert sorted(codes(result)) == ["RRX011", "RRX101"]
+
+
+LOOP_TEMPLATE = """\
+{# numbers come from --var-file;
+   one callback per site #}
+version: 1
+{% set sites = ["north",
+                "south"] %}
+callbacks:
+{% for site in sites %}
+  - name: "SMS {{ site }}"
+    type: sms
+    url: "https://{{ site }}.example.com/sms?to={too}"
+    headers: {X-Site: "{{ site | upper }}", X-Who: "{caller}"}
+{% endfor %}
+{%- if extra %}
+  - name: Fax
+    type: fax
+    url: "https://fax.example.com/{pages }"
+{% endif %}
+"""
+
+
+def test_template_findings_name_source_lines(tmp_path: Path) -> None:
+    """Lines (and columns where they can be exact) are those of the template source."""
+    result = load(write(tmp_path, "c.yaml.j2", LOOP_TEMPLATE), {"extra": True}, env={})
+    where = sorted(
+        {(d.code, d.location.line, d.location.column) for d in result.diagnostics if d.location}
+    )
+    # Columns after the last substitution of a line are exact; a loop's findings are
+    # reported once per source place.
+    assert where == [
+        ("RRX101", 10, 49),
+        ("RRX101", 11, 53),
+        ("RRX103", 16, 35),
+    ]
+
+
+def test_template_yaml_error_names_source_line(tmp_path: Path) -> None:
+    text = "{% set x = [1,\n 2,\n 3] -%}\nversion: 1\ncallbacks:\n  - name: a\n   type: sms\n"
+    result = load(write(tmp_path, "c.yaml", text), env={})
+    (diag,) = result.diagnostics
+    assert diag.code == "RRX006"
+    assert diag.location is not None and diag.location.line == 7

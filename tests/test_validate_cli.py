@@ -75,7 +75,9 @@ def test_github_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 def test_vars_and_var_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, GOOD.replace("h.example.com", "{{ host }}"))
     code, out, _ = run(["validate", path], capsys)
-    assert code == 1 and "undefined template variable 'host'" in out and "c.yaml:3:1" in out
+    assert (
+        code == 1 and "undefined template variable 'host'" in out and "c.yaml:3:43" in out
+    )  # the name in the tag
     assert run(["validate", path, "--var", "host=h.example.com"], capsys)[0] == 0
     var_file = tmp_path / "v.yaml"
     var_file.write_text("host: h.example.com\n")

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from ringrx_iac.catalog import CALLBACK_TYPES
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.partial import valid_part
-from ringrx_iac.config.template import TemplateError, render
+from ringrx_iac.config.template import TemplateError, render_mapped
 from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Diagnostic, Location
 from ringrx_iac.lint.rules import RULES
@@ -159,7 +159,8 @@ def _lint_valid_parts(
 
 
 def _finish(result: LoadResult) -> LoadResult:
-    result.diagnostics.sort(key=_sort_key)
+    # A template loop repeats a finding at one source place: report it once.
+    result.diagnostics[:] = sorted(dict.fromkeys(result.diagnostics), key=_sort_key)
     if result.sources.root.file == "<unknown>" and result.files:
         result.sources.root = Location(result.files[0], 1, 1)
     return result
@@ -207,8 +208,8 @@ def _load_file(
         return None
     try:
         text = decode(raw, display)
-        text = render(text, display, variables, env)
-        data, file_sources, problems = parse(text, display)
+        text, positions = render_mapped(text, display, variables, env)
+        data, file_sources, problems = parse(text, display, positions)
     except YamlLoadError as exc:
         p = exc.problem
         diagnostics.append(
@@ -221,7 +222,9 @@ def _load_file(
         code = "RRX005" if exc.kind == "undefined" else "RRX004"
         diagnostics.append(
             RULES[code].diag(
-                exc.message, Location(display, exc.line, 1 if exc.line else 0), exc.hint
+                exc.message,
+                Location(display, exc.line, exc.column or (1 if exc.line else 0)),
+                exc.hint,
             )
         )
         return None

@@ -19,6 +19,8 @@ import jinja2
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ringrx_iac.config.linemap import LineMap, mark, unmark
+
 _MARKERS = ("{{", "{%", "{#")
 _UNDEFINED_RE = re.compile(r"'([^']+)' is undefined")
 _NO_ATTR_RE = re.compile(r"has no attribute '([^']+)'")
@@ -32,6 +34,7 @@ class TemplateError(Exception):
     message: str
     hint: str
     line: int = 0
+    column: int = 0  # 1-based, 0 when unknown
 
     def __str__(self) -> str:
         return self.message
@@ -63,8 +66,42 @@ def render(
     """Render ``text`` with ``variables`` and ``env``; raise :class:`TemplateError`."""
     if not needs_rendering(text):
         return text
+    return _render(text, _context(variables, env))
+
+
+def render_mapped(
+    text: str,
+    filename: str,
+    variables: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, LineMap | None]:
+    """As :func:`render`, plus a map from output to source positions.
+
+    The map is None when ``text`` has no Jinja2 marker (positions are exact as they are)
+    or when the output could not be mapped reliably (see :mod:`.linemap`).
+    """
+    if not needs_rendering(text):
+        return text, None
+    context = _context(variables, env)
+    output = _render(text, context)
+    source = text.replace("\r\n", "\n")
+    marked = mark(source)
+    if marked is None:
+        return output, None
+    try:
+        stripped, positions = unmark(_render(marked, context), source)
+    except TemplateError:
+        return output, None
+    return (output, positions) if stripped == output else (output, None)
+
+
+def _context(variables: Mapping[str, Any] | None, env: Mapping[str, str] | None) -> dict[str, Any]:
     context: dict[str, Any] = dict(variables or {})
     context.setdefault("env", dict(env or {}))
+    return context
+
+
+def _render(text: str, context: dict[str, Any]) -> str:
     environment = _environment()
     try:
         template = environment.from_string(text)
@@ -78,7 +115,7 @@ def render(
     try:
         return template.render(context)
     except jinja2.UndefinedError as exc:
-        raise _undefined_error(exc) from None
+        raise _undefined_error(exc, text) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(
             "syntax", f"template error: {exc}", "check the template", _template_line(exc)
@@ -92,7 +129,7 @@ def render(
         ) from None
 
 
-def _undefined_error(exc: jinja2.UndefinedError) -> TemplateError:
+def _undefined_error(exc: jinja2.UndefinedError, source: str) -> TemplateError:
     text = str(exc)
     line = _template_line(exc)
     m = _UNDEFINED_RE.search(text)
@@ -103,18 +140,36 @@ def _undefined_error(exc: jinja2.UndefinedError) -> TemplateError:
             f"undefined template variable {name!r}",
             f"pass it with --var {name}=VALUE or define it in a --var-file",
             line,
+            _column_of(name, source, line),
         )
     m = _NO_ATTR_RE.search(text)
     if m:
         name = m.group(1)
+        lines = source.splitlines()
+        on_env = 1 <= line <= len(lines) and f"env.{name}" in lines[line - 1]
         return TemplateError(
             "undefined",
             f"undefined template value {name!r} ({text})",
-            f"for env.{name}: set the environment variable {name} or use "
-            f"env.get('{name}', 'default'); otherwise define it with --var or --var-file",
+            f"set the environment variable {name}, or use env.get('{name}', 'default')"
+            if on_env
+            else f"check the name {name!r}, or define it with --var or --var-file",
             line,
+            _column_of(name, source, line),
         )
     return TemplateError("undefined", f"undefined template value: {text}", "define it", line)
+
+
+def _column_of(name: str, source: str, line: int) -> int:
+    """The 1-based column of the first ``name`` used in a tag on ``line``, else 0."""
+    lines = source.splitlines()
+    if not 1 <= line <= len(lines):
+        return 0
+    text = lines[line - 1]
+    for tag in re.finditer(r"\{[{%].*?(?:[}%]\}|$)", text):
+        word = re.search(rf"(?<![\w.]){re.escape(name)}\b|\.{re.escape(name)}\b", tag.group())
+        if word:
+            return tag.start() + word.start() + (2 if word.group().startswith(".") else 1)
+    return 0
 
 
 def _template_line(exc: BaseException) -> int:

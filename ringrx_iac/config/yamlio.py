@@ -24,6 +24,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
+from ringrx_iac.config.linemap import LineMap
 from ringrx_iac.diagnostics import Location
 
 KeyPath = tuple[Any, ...]
@@ -79,6 +80,9 @@ class SourceMap:
     # Scalar values whose characters map one-to-one onto columns (single-line plain or
     # quoted scalars): ``locate_offset`` can point inside them.
     inline: set[KeyPath] = field(default_factory=set)
+    # Single-line scalars of a rendered template: (line map, output line, output column of
+    # the value's first character); offsets inside them map back through the line map.
+    rendered: dict[KeyPath, tuple[LineMap, int, int]] = field(default_factory=dict)
 
     def locate(self, path: KeyPath) -> Location:
         """The value at ``path``, else its key, else the nearest known ancestor."""
@@ -98,6 +102,9 @@ class SourceMap:
         loc = self.locate(path)
         if path in self.inline and loc.line:
             return Location(loc.file, loc.line, loc.column + offset)
+        if path in self.rendered:
+            positions, line, column = self.rendered[path]
+            return Location(loc.file, *positions.position(line, column + offset))
         return loc
 
     def reindexed(self, section: str, mapping: dict[int, int]) -> SourceMap:
@@ -115,6 +122,10 @@ class SourceMap:
             new = _reindex(path, section, mapping)
             if new is not None:
                 out.inline.add(new)
+        for path, where in self.rendered.items():
+            new = _reindex(path, section, mapping)
+            if new is not None:
+                out.rendered[new] = where
         return out
 
     def update(self, other: SourceMap, remap: dict[KeyPath, KeyPath] | None = None) -> None:
@@ -124,12 +135,15 @@ class SourceMap:
             self.keys.update(other.keys)
             self.values.update(other.values)
             self.inline.update(other.inline)
+            self.rendered.update(other.rendered)
             return
         for src, dst in ((other.keys, self.keys), (other.values, self.values)):
             for path, loc in src.items():
                 dst[_remap(path, remap)] = loc
         for path in other.inline:
             self.inline.add(_remap(path, remap))
+        for path, where in other.rendered.items():
+            self.rendered[_remap(path, remap)] = where
 
 
 def _reindex(path: KeyPath, section: str, mapping: dict[int, int]) -> KeyPath | None:
@@ -189,10 +203,13 @@ def _yaml() -> YAML:
     return yaml
 
 
-def parse(text: str, filename: str) -> tuple[Any, SourceMap, list[YamlProblem]]:
+def parse(
+    text: str, filename: str, positions: LineMap | None = None
+) -> tuple[Any, SourceMap, list[YamlProblem]]:
     """Parse one YAML document: (data, source map, non-fatal problems).
 
-    Raises :class:`YamlLoadError` for malformed YAML, an empty document, alias bombs
+    ``positions`` maps the lines of a rendered template back to its source; every
+    position recorded or reported is then a source position. Raises :class:`YamlLoadError` for malformed YAML, an empty document, alias bombs
     and recursive aliases. Duplicate keys are reported (all of them) as problems; the
     first value wins.
     """
@@ -209,8 +226,7 @@ def parse(text: str, filename: str) -> tuple[Any, SourceMap, list[YamlProblem]]:
                 "syntax",
                 f"invalid YAML: {detail}",
                 "check indentation, quoting and ':' / '-' placement on this line",
-                (mark.line + 1) if mark else 0,
-                (mark.column + 1) if mark else 0,
+                *_source_position(positions, mark.line + 1, mark.column + 1) if mark else (0, 0),
             )
         ) from None
     except ReaderError as exc:
@@ -223,8 +239,7 @@ def parse(text: str, filename: str) -> tuple[Any, SourceMap, list[YamlProblem]]:
                 if isinstance(exc.character, int)
                 else f"invalid character in YAML: {exc.reason}",
                 "remove control characters from the file",
-                line,
-                column,
+                *_source_position(positions, line, column),
             )
         ) from None
     except RecursionError:
@@ -243,7 +258,7 @@ def parse(text: str, filename: str) -> tuple[Any, SourceMap, list[YamlProblem]]:
                 1,
             )
         )
-    builder = _Builder(yaml, filename, _count_nodes(node))
+    builder = _Builder(yaml, filename, _count_nodes(node), positions)
     try:
         data = builder.build(node, ())
     except RecursionError:
@@ -251,6 +266,10 @@ def parse(text: str, filename: str) -> tuple[Any, SourceMap, list[YamlProblem]]:
             YamlProblem("syntax", "YAML is nested too deeply", "flatten the document", 1, 1)
         ) from None
     return data, builder.sources, builder.problems
+
+
+def _source_position(positions: LineMap | None, line: int, column: int) -> tuple[int, int]:
+    return positions.position(line, column) if positions else (line, column)
 
 
 def _count_nodes(root: Node) -> int:
@@ -274,8 +293,11 @@ def _count_nodes(root: Node) -> int:
 class _Builder:
     """Turns a node graph into plain values and a source map."""
 
-    def __init__(self, yaml: YAML, filename: str, distinct: int) -> None:
+    def __init__(
+        self, yaml: YAML, filename: str, distinct: int, positions: LineMap | None = None
+    ) -> None:
         self.constructor = yaml.constructor
+        self.positions = positions
         self.filename = filename
         self.sources = SourceMap(root=Location(filename, 1, 1))
         self.problems: list[YamlProblem] = []
@@ -285,6 +307,8 @@ class _Builder:
 
     def loc(self, node: Node) -> Location:
         mark = node.start_mark
+        if self.positions is not None:
+            return Location(self.filename, *self.positions.position(mark.line + 1, mark.column + 1))
         return Location(self.filename, mark.line + 1, mark.column + 1)
 
     def build(self, node: Node, path: KeyPath) -> Any:
@@ -408,11 +432,16 @@ class _Builder:
         loc = self.loc(node)
         if isinstance(node, ScalarNode) and node.start_mark.line == node.end_mark.line:
             style = node.style
-            if style in ('"', "'"):
-                self.sources.inline.add(path)
-                return Location(loc.file, loc.line, loc.column + 1)
-            if not style:
-                self.sources.inline.add(path)
+            if style not in ('"', "'") and style:
+                return loc
+            quoted = 1 if style else 0
+            if self.positions is not None:
+                mark = node.start_mark
+                output = (self.positions, mark.line + 1, mark.column + 1 + quoted)
+                self.sources.rendered[path] = output
+                return Location(loc.file, *self.positions.position(*output[1:]))
+            self.sources.inline.add(path)
+            return Location(loc.file, loc.line, loc.column + quoted)
         return loc
 
     def key(self, node: Node, tag: str | None = None) -> Any:
