@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,28 @@ def test_collect_variables_var_wins_over_file(tmp_path: Path) -> None:
         collect_variables([], [bad])
     with pytest.raises(VariableError, match="no such file"):
         collect_variables([], [tmp_path / "missing.yaml"])
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("a: [\n", r"^--var-file \S+v\.yaml:2:1: invalid YAML: .*expected node content"),
+        ("a: 1\na: 2\n", r"^--var-file \S+v\.yaml:2:1: duplicate key 'a'"),
+        ("a: !!python/object:os.system x\n", r"^--var-file \S+v\.yaml:1:4: unsupported YAML tag"),
+        (b"a: \xff\n", r"^--var-file \S+v\.yaml:1:4: file is not valid UTF-8"),
+        ("", None),
+    ],
+)
+def test_var_file_errors_are_one_located_line(
+    tmp_path: Path, content: str | bytes, expected: str | None
+) -> None:
+    f = tmp_path / "v.yaml"
+    f.write_bytes(content.encode() if isinstance(content, str) else content)
+    if expected is None:
+        assert collect_variables([], [f]) == {}
+        return
+    with pytest.raises(VariableError) as info:
+        collect_variables([], [f])
+    message = str(info.value)
+    assert "\n" not in message and "<unicode string>" not in message
+    assert re.search(expected, message), message

@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ringrx_iac.config.linemap import LineMap, mark, unmark
+from ringrx_iac.config.yamlio import YamlLoadError, YamlProblem, decode, parse
 
 _MARKERS = ("{{", "{%", "{#")
 _UNDEFINED_RE = re.compile(r"'([^']+)' is undefined")
@@ -205,22 +206,31 @@ def _scalar(raw: str) -> Any:
 
 
 def load_var_file(path: Path) -> dict[str, Any]:
-    """Read a ``--var-file``: a YAML mapping of variables."""
+    """Read a ``--var-file``: a YAML mapping of variables (read like a config file)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise VariableError(f"--var-file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise VariableError(f"--var-file {path}: cannot read it ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise VariableError(f"--var-file {path}: cannot read it ({exc.strerror})") from None
     try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise VariableError(f"--var-file {path}: invalid YAML: {exc}") from None
+        data, _, problems = parse(decode(raw, str(path)), str(path))
+    except YamlLoadError as exc:
+        if exc.problem.kind == "empty":
+            return {}
+        raise _var_file_error(path, exc.problem) from None
+    if problems:
+        raise _var_file_error(path, problems[0])
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise VariableError(f"--var-file {path}: expected a mapping of variable names to values")
     return {str(k): v for k, v in data.items()}
+
+
+def _var_file_error(path: Path, problem: YamlProblem) -> VariableError:
+    where = f"{path}:{problem.line}:{problem.column or 1}" if problem.line else str(path)
+    return VariableError(f"--var-file {where}: {problem.message} ({problem.hint})")
 
 
 def collect_variables(
