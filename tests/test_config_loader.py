@@ -75,6 +75,12 @@ def test_missing_version(tmp_path: Path) -> None:
     assert codes(result) == ["RRX011"]
 
 
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [" + ", ".join([f"*{p}"] * 10) + "]\n"
+    for p, c in zip("abcde", "bcdef", strict=True)
+)
+
+
 @pytest.mark.parametrize(
     ("content", "code"),
     [
@@ -83,6 +89,8 @@ def test_missing_version(tmp_path: Path) -> None:
         ("- a\n- b\n", "RRX010"),
         ("version: 1\nversion: 1\n", "RRX007"),
         ("version: [1\n", "RRX006"),
+        ("version: !!python/name:os.system 1\n", "RRX006"),
+        (BOMB, "RRX008"),
         ("version: {{ nope }}\n", "RRX005"),
         ("version: {% if %}\n", "RRX004"),
     ],
