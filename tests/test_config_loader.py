@@ -63,6 +63,13 @@ def test_wrong_type_is_located(tmp_path: Path) -> None:
     assert (diag.location.line, diag.location.column) == (5, 10)
 
 
+def test_list_where_a_string_belongs_is_not_told_to_quote(tmp_path: Path) -> None:
+    text = GOOD.replace('"https://hooks.example.com/sms?to={to}"', "[a, b]")
+    (diag,) = load(write(tmp_path, "c.yaml", text), env={}).diagnostics
+    assert "expected a string, got list" in diag.message
+    assert diag.hint == "write one string here, not a list"
+
+
 def test_unknown_type_and_version(tmp_path: Path) -> None:
     text = GOOD.replace("type: sms", "type: smss").replace("version: 1", "version: 2")
     result = load(write(tmp_path, "c.yaml", text), env={})

@@ -361,7 +361,9 @@ def _schema_diagnostics(
         else:
             out.append(
                 RULES["RRX021"].diag(
-                    f"{where}: {_explain(err, loc)}", sources.locate(loc), _type_hint(kind)
+                    f"{where}: {_explain(err, loc)}",
+                    sources.locate(loc),
+                    _type_hint(kind, err.get("input")),
                 )
             )
     return out
@@ -385,9 +387,11 @@ def _explain(err: Any, loc: KeyPath) -> str:
     return str(err["msg"])
 
 
-def _type_hint(kind: str) -> str:
-    if kind == "string_type":
+def _type_hint(kind: str, value: Any) -> str:
+    if kind == "string_type" and not isinstance(value, list | dict):
         return "quote the value to make it a string"
+    if kind == "string_type":
+        return f"write one string here, not a {_yaml_type(value)}"
     return RULES["RRX021"].hint
 
 
