@@ -301,3 +301,25 @@ def test_partial_failure_text_report_lists_done_failed_skipped(
     out = result.stdout
     assert "Done (" in out and "Failed (1):" in out and "Skipped (" in out
     assert out.index("Done (") < out.index("Failed (1):") < out.index("Skipped (")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "CFG", "--out", "BAD/plan.json"],
+        ["import", "--out", "BAD/imported.yaml"],
+        ["apply", "CFG", "--auto-approve", "--log", "BAD/apply.jsonl"],
+    ],
+)
+def test_unwritable_output_is_one_line_and_changes_nothing(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    cfg = write(tmp_path)
+    bad = str(tmp_path / "no-such-dir")
+    argv = [a.replace("CFG", cfg).replace("BAD", bad) for a in args]
+    admin(sim, "POST", "/stats/reset")
+    result = run_cli(argv, env)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("error: cannot write the ")
+    assert bad in result.stderr and "Traceback" not in result.stderr
+    assert sim_writes(admin(sim, "GET", "/stats")) == 0

@@ -177,7 +177,8 @@ def plan_command(
     echo(_render(plan.to_dict(), fmt, "plan"), nl=False)
     if out:
         _refuse_literal_secrets(desired.state, out)
-        save_plan_file(Path(out), plan, desired.state, desired.base_dir)
+        with _writing(out, "the plan"):
+            save_plan_file(Path(out), plan, desired.state, desired.base_dir)
         echo(f"Saved the plan to {out}; apply it with: ringrx-iac apply --plan {out}", err=True)
     if detailed_exitcode and plan.has_changes:
         raise click.exceptions.Exit(2)
@@ -223,11 +224,22 @@ def drift_command(
 
 
 @contextlib.contextmanager
+def _writing(path: str, what: str) -> Iterator[None]:
+    """An OSError while writing ``path`` becomes one clear line (exit 1), no traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise CommandError(f"cannot write {what} to {path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
 def _action_log(path: str | None) -> Iterator[Callable[[dict[str, Any]], None] | None]:
     if not path:
         yield None
         return
-    with open(path, "a", encoding="utf-8") as fh:
+    with _writing(path, "the --log file"):
+        fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
+    with fh:
 
         def write(record: dict[str, Any]) -> None:
             fh.write(json.dumps(record, sort_keys=False) + "\n")
@@ -411,7 +423,8 @@ def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> N
     if out == "-":
         echo(result.text, nl=False)
     else:
-        _write_text(Path(out), result.text)
+        with _writing(out, "the YAML"):
+            _write_text(Path(out), result.text)
         echo(f"Wrote {out}: {result.count} callbacks.", err=True)
     _check_imported(result.text, out)
     if result.variables:
