@@ -299,3 +299,12 @@ def test_template_yaml_error_names_source_line(tmp_path: Path) -> None:
     (diag,) = result.diagnostics
     assert diag.code == "RRX006"
     assert diag.location is not None and diag.location.line == 7
+
+
+def test_vars_file_in_a_config_directory_is_one_finding(tmp_path: Path) -> None:
+    write(tmp_path, "c.yaml", GOOD)
+    write(tmp_path, "prod.vars.yaml", "environment: prod\nprefix: ''\nhost: h\n")
+    (diag,) = load(tmp_path, env={}).diagnostics
+    assert diag.code == "RRX020" and "is it a variables file?" in diag.message
+    assert diag.location is not None and diag.location.file.endswith("prod.vars.yaml")
+    assert "--var-file" in diag.hint

@@ -254,6 +254,9 @@ def _merge(files: list[_File], sources: SourceMap, diagnostics: list[Diagnostic]
     sources.root = Location(files[0].display, 1, 1)
     for f in files:
         remap: dict[KeyPath, KeyPath] = {}
+        if f.data and not any(key in allowed for key in f.data):
+            diagnostics.append(_not_a_config(f))
+            continue
         for key, value in f.data.items():
             key_loc = f.sources.locate_key((key,))
             if key not in allowed:
@@ -308,6 +311,18 @@ def _merge(files: list[_File], sources: SourceMap, diagnostics: list[Diagnostic]
             )
         )
     return merged
+
+
+def _not_a_config(f: _File) -> Diagnostic:
+    """One finding for a file none of whose keys belong to the language (a vars file?)."""
+    keys = [str(k) for k in f.data]
+    shown = ", ".join(repr(k) for k in keys[:4]) + (", ..." if len(keys) > 4 else "")
+    return RULES["RRX020"].diag(
+        f"{f.display} has no configuration key at its top level ({shown}); is it a variables file?",
+        f.sources.locate_key((next(iter(f.data)),)),
+        "pass a variables file with --var-file and keep it out of the configuration "
+        f"directory; configuration keys are: {', '.join(Config.model_fields)}",
+    )
 
 
 def _unknown_key(key: Any, allowed: list[str], where: str, loc: Location) -> Diagnostic:
