@@ -89,12 +89,17 @@ class _Planner:
                 hint = "delete or rename one of them in the RingRx portal"
                 if name not in self.desired_names:
                     hint += ", or add the name to 'ignore'"
+                spec = next((c for c in self.desired.callbacks if c.name == name), None)
+                where = None
+                if spec is not None and self.locate is not None:
+                    where = self.locate(("callbacks", spec.index, "name"))
                 self.errors.append(
                     _error(
                         "RRX701",
                         f"two or more live callbacks are named {name!r} (ids {ids}); "
                         "callbacks are matched by name",
                         hint,
+                        where,
                     )
                 )
             self.managed[name] = cbs[0]
