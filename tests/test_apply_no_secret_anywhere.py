@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from fakes import admin, run_cli
@@ -55,6 +58,18 @@ callbacks:
 """
 
 
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A real process: --debug logging goes to its own stderr whatever pytest captures."""
+    return subprocess.run(
+        [sys.executable, "-m", "ringrx_iac", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def test_no_secret_in_any_output(tmp_path: Path) -> None:
     (tmp_path / "key.txt").write_text(FILE_KEY + "\n")
     cfg = tmp_path / "c.yaml"
@@ -70,23 +85,23 @@ def test_no_secret_in_any_output(tmp_path: Path) -> None:
         seen: list[str] = []
         for fmt in ("text", "json", "markdown"):
             for command in ("plan", "drift"):
-                result = run_cli([command, str(cfg), "--format", fmt, "--debug"], env)
-                assert result.exit_code in (0, 2), result.output
-                seen.append(result.stdout + result.stderr)
+                proc = _run([command, str(cfg), "--format", fmt, "--debug"], env)
+                assert proc.returncode in (0, 2), proc.stderr
+                seen.append(proc.stdout + proc.stderr)
         plan_file = tmp_path / "plan.json"
         result = run_cli(["plan", str(cfg), "--out", str(plan_file)], env)
         assert result.exit_code == 0, result.output
         seen += [result.output, plan_file.read_text()]
         imported = tmp_path / "imported.yaml"
-        result = run_cli(["import", "--out", str(imported), "--debug"], env)
-        seen += [result.stdout + result.stderr, imported.read_text()]
+        proc = _run(["import", "--out", str(imported), "--debug"], env)
+        seen += [proc.stdout + proc.stderr, imported.read_text()]
         log = tmp_path / "apply.jsonl"
-        result = run_cli(
+        proc = _run(
             ["apply", "--plan", str(plan_file), "--log", str(log), "--debug", "--format", "json"],
             env,
         )
-        assert result.exit_code == 0, result.output
-        seen += [result.stdout + result.stderr, log.read_text()]
+        assert proc.returncode == 0, proc.stderr
+        seen += [proc.stdout + proc.stderr, log.read_text()]
         # the portal changes a password: drift says so without showing either value
         admin(sim, "PATCH", "/callbacks/1", {"auth_password": LIVE_PW})
         result = run_cli(["drift", str(cfg), "--format", "json"], env)
