@@ -222,8 +222,9 @@ def resolve_secrets(
                     "RRX710",
                     "error",
                     f"{where} holds a literal secret, which is never written to a plan file",
-                    "use a reference (${env:NAME} or ${file:PATH}) in the YAML, or run "
-                    "'apply PATH' without --plan",
+                    "move the value into an environment variable, reference it in the YAML "
+                    '(e.g. "${env:NAME}" or "${file:PATH}") and save the plan again; or run '
+                    "'ringrx-iac apply PATH' without --plan",
                     locate(path) if locate else None,
                 )
             )
