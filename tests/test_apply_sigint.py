@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -71,3 +72,15 @@ def test_sigint_stops_scheduling_and_reports(tmp_path: Path) -> None:
             if t.get("sms_callback_id")
         ]
         assert 3 <= len(bound) < N
+        assert "Done (" in out and "interrupted (Ctrl-C) before it started" in out
+        # running plan again shows exactly what is left: the binds not done
+        plan = subprocess.run(
+            [sys.executable, "-m", "ringrx_iac", "plan", str(cfg), "--format", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        changes = json.loads(plan.stdout)["changes"]
+        assert {c["action"] for c in changes} == {"bind"}
+        assert len(changes) == N - len(bound)
