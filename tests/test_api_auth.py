@@ -12,7 +12,8 @@ from api_fake import FakeRingRx, Sleeps, make_client
 
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.credentials import UserCredentials
-from ringrx_iac.api.errors import AuthenticationError, ServerError
+from ringrx_iac.api.errors import AuthenticationError, ServerError, TransportError
+from ringrx_iac.api.retry import RetryPolicy
 
 CALLBACKS = endpoints.CALLBACKS_PATH
 
@@ -224,3 +225,37 @@ async def test_streamed_token_answers_are_read_by_the_flow() -> None:
     async with make_client(fake) as client:
         assert await client.list_callbacks() == []
     assert client.stats["token"] == 1 and client.stats["refresh"] == 1
+
+
+async def test_requests_waiting_for_a_failed_token_request_share_its_failure() -> None:
+    """A hung token endpoint costs one timeout per retry, not one per waiting request."""
+    fake = FakeRingRx()
+
+    class Hung(FakeRingRx):
+        async def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path == endpoints.TOKEN_PATH:
+                fake.requests.append(request)
+                await asyncio.sleep(0.01)  # the others queue up behind this one meanwhile
+                raise httpx.ReadTimeout("timed out", request=request)
+            return await fake(request)
+
+    async with make_client(Hung()) as client:
+        with pytest.raises(TransportError):
+            await client.fetch_account()
+    assert fake.count("POST", endpoints.TOKEN_PATH) <= RetryPolicy().attempts
+
+
+async def test_token_requests_carry_the_client_timeouts() -> None:
+    """httpx sets timeouts only on requests the client builds: the flow's own must copy them,
+    or a hung token endpoint is waited on forever."""
+    fake = FakeRingRx(expires_in=100)
+    sleeps = Sleeps()
+    async with make_client(fake, sleeps=sleeps) as client:
+        await client.list_callbacks()
+        sleeps.now += 95
+        await client.list_callbacks()
+    token, refresh = fake.requests[0], fake.requests[2]
+    assert (token.url.path, refresh.url.path) == (endpoints.TOKEN_PATH, endpoints.REFRESH_PATH)
+    expected = fake.requests[1].extensions["timeout"]
+    assert expected["read"] is not None
+    assert token.extensions.get("timeout") == refresh.extensions.get("timeout") == expected

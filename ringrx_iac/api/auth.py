@@ -8,12 +8,13 @@
 - a 401 on full authentication is final: `AuthenticationError`, remembered, so that parallel
   requests fail at once instead of storming the server;
 - only one refresh/authentication runs at a time (an ``asyncio.Lock``); requests that waited
-  reuse the token the winner obtained (compared by token generation).
+  reuse the token the winner obtained (compared by token generation), or share its failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Generator
@@ -28,6 +29,7 @@ from ringrx_iac.api.errors import (
     RateLimitError,
     RingRxError,
     ServerError,
+    TransportError,
     UnexpectedResponseError,
 )
 from ringrx_iac.api.retry import parse_retry_after
@@ -77,6 +79,8 @@ class RingRxAuth(httpx.Auth):
         self._refresh_at = 0.0
         self._generation = 0  # bumped each time a new access token is stored
         self._failure: AuthenticationError | None = None
+        self._renewal_attempts = 0  # renewals finished, successful or not
+        self._renewal_error: RingRxError | None = None  # how the last renewal failed
 
     @property
     def generation(self) -> int:
@@ -96,18 +100,36 @@ class RingRxAuth(httpx.Auth):
         for _ in range(2):  # the request, then at most one retry after a 401
             self._raise_if_failed(request)
             if self._needs_renewal(rejected_generation):
+                seen_attempts = self._renewal_attempts
                 async with self._lock:
                     self._raise_if_failed(request)
+                    self._raise_if_renewal_failed_meanwhile(seen_attempts)
                     if self._needs_renewal(rejected_generation):
-                        renewal = self._renew(request)
-                        auth_request = await renewal.__anext__()
-                        while True:
-                            auth_response = yield auth_request
-                            await auth_response.aread()
-                            try:
-                                auth_request = await renewal.asend(auth_response)
-                            except StopAsyncIteration:
-                                break
+                        # Until the renewal completes, assume the worst: the token request
+                        # never got an answer (httpx closes this generator on such errors).
+                        outcome: RingRxError | None = TransportError(
+                            "no answer while obtaining an access token (connection failed "
+                            "or timed out)",
+                            method="POST",
+                            path=endpoints.TOKEN_PATH,
+                        )
+                        try:
+                            renewal = self._renew(request)
+                            auth_request = await renewal.__anext__()
+                            while True:
+                                auth_response = yield auth_request
+                                await auth_response.aread()
+                                try:
+                                    auth_request = await renewal.asend(auth_response)
+                                except StopAsyncIteration:
+                                    break
+                            outcome = None
+                        except RingRxError as exc:
+                            outcome = exc
+                            raise
+                        finally:
+                            self._renewal_attempts += 1
+                            self._renewal_error = outcome
             rejected_generation = self._generation
             assert self._access is not None
             request.headers["Authorization"] = f"Bearer {self._access}"
@@ -122,6 +144,17 @@ class RingRxAuth(httpx.Auth):
         if self._access is None or rejected_generation == self._generation:
             return True
         return self._clock() >= self._refresh_at
+
+    def _raise_if_renewal_failed_meanwhile(self, seen_attempts: int) -> None:
+        """Share the failure of a renewal that ran while this request waited for the lock.
+
+        Without this, N waiting requests would each try the broken token endpoint in turn
+        (N timeouts in a row against a hung server); with it they fail together and their
+        retries, with backoff, are bounded by the retry budget.
+        """
+        error = self._renewal_error
+        if self._renewal_attempts != seen_attempts and error is not None:
+            raise copy.copy(error)
 
     def _raise_if_failed(self, request: httpx.Request) -> None:
         if self._failure is not None:
@@ -164,9 +197,18 @@ class RingRxAuth(httpx.Auth):
 
     # -- renewal -----------------------------------------------------------------------
 
-    def _auth_request(self, path: str, body: dict[str, str]) -> httpx.Request:
+    def _auth_request(
+        self, path: str, body: dict[str, str], original: httpx.Request
+    ) -> httpx.Request:
+        """A token request; it inherits the original request's timeouts (httpx only sets
+        them on requests the client builds, so without this it could wait forever)."""
+        extensions = {k: v for k, v in original.extensions.items() if k == "timeout"}
         return httpx.Request(
-            "POST", self._base_url + path, json=body, headers={"Accept": "application/json"}
+            "POST",
+            self._base_url + path,
+            json=body,
+            headers={"Accept": "application/json"},
+            extensions=extensions,
         )
 
     async def _renew(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
@@ -174,7 +216,7 @@ class RingRxAuth(httpx.Auth):
         if self._refresh is not None:
             self.stats["refresh"] += 1
             refresh_request = self._auth_request(
-                endpoints.REFRESH_PATH, {endpoints.AUTH_REFRESH_FIELD: self._refresh}
+                endpoints.REFRESH_PATH, {endpoints.AUTH_REFRESH_FIELD: self._refresh}, request
             )
             response = yield refresh_request
             if response.is_success:
@@ -185,7 +227,7 @@ class RingRxAuth(httpx.Auth):
             self._refresh = None  # spent or expired: authenticate from the start
         self.stats["token"] += 1
         token_request = self._auth_request(
-            endpoints.TOKEN_PATH, self._credentials.token_request_body()
+            endpoints.TOKEN_PATH, self._credentials.token_request_body(), request
         )
         response = yield token_request
         if response.is_success:

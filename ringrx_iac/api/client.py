@@ -225,7 +225,8 @@ class RingRxClient:
                     raise _AmbiguousFailure(error) from exc
                 ambiguous_before = ambiguous_before or sent
                 cause = exc
-            except (RateLimitError, ServerError) as exc:  # from the token endpoints: not sent
+            except (RateLimitError, ServerError, TransportError) as exc:
+                # From the auth flow (a failed token request): this request was not sent.
                 error = exc
                 if isinstance(exc, RateLimitError):
                     delay = exc.retry_after
