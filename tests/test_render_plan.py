@@ -463,7 +463,7 @@ class _Stream(io.StringIO):
         (True, {}, True),
         (False, {}, False),
         (True, {"NO_COLOR": "1"}, False),
-        (True, {"NO_COLOR": ""}, False),
+        (True, {"NO_COLOR": ""}, True),  # no-color.org: only a non-empty value counts
         (False, {"FORCE_COLOR": "1"}, True),
         (True, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
         (False, {"FORCE_COLOR": "0"}, False),

@@ -28,12 +28,12 @@ _RESET = "\x1b[0m"
 def color_enabled(stream: Any, env: Mapping[str, str] | None = None) -> bool:
     """Whether to write ANSI colours to ``stream``.
 
-    ``NO_COLOR`` set to any value turns colour off; otherwise ``FORCE_COLOR`` set to a
+    ``NO_COLOR`` set to a non-empty value turns colour off (no-color.org); otherwise ``FORCE_COLOR`` set to a
     value other than ``""``/``"0"`` turns it on; otherwise colour is on for a TTY whose
     ``TERM`` is not ``dumb``.
     """
     env = os.environ if env is None else env
-    if "NO_COLOR" in env:
+    if env.get("NO_COLOR"):
         return False
     force = env.get("FORCE_COLOR")
     if force is not None and force not in ("", "0"):
