@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from api_fake import FakeRingRx, Sleeps, make_client
+from api_fake import BASE, FakeRingRx, Sleeps, make_client
 
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.errors import (
@@ -261,7 +261,18 @@ async def test_retries_are_bounded_in_time() -> None:
         with pytest.raises(TransportError) as info:
             await client.list_callbacks()
     assert fake.count("GET", CALLBACKS) == 3  # tries at t=0, 1, 2; a wait to t=3 is not allowed
-    assert "timed out" in str(info.value)
+    assert f"no answer from {BASE} (ReadTimeout" in str(info.value)
+    assert "RINGRX_BASE_URL" in str(info.value)
+
+
+async def test_connection_refused_names_the_server() -> None:
+    fake = FakeRingRx()
+    fake.faults[("POST", endpoints.TOKEN_PATH)] = [drop(httpx.ConnectError)] * 10
+    async with make_client(fake) as client:
+        with pytest.raises(TransportError) as info:
+            await client.list_callbacks()
+    assert f"cannot connect to {BASE} (ConnectError" in str(info.value)
+    assert fake.count("POST", endpoints.TOKEN_PATH) == RetryPolicy().attempts
 
 
 async def test_dropped_post_that_was_processed_is_found_not_duplicated() -> None:

@@ -18,7 +18,7 @@ import httpx
 
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.auth import RingRxAuth, is_auth_path
-from ringrx_iac.api.credentials import ClientSettings
+from ringrx_iac.api.credentials import ENV_BASE_URL, ClientSettings
 from ringrx_iac.api.debuglog import enable_debug_logging, log_request, log_response
 from ringrx_iac.api.errors import (
     AuthenticationError,
@@ -113,10 +113,18 @@ def _error_for(response: httpx.Response) -> RingRxError:
     )
 
 
-def _transport_error(exc: httpx.TransportError, method: str, path: str) -> TransportError:
-    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
-    reason = type(exc).__name__
-    return TransportError(f"{kind} ({reason}: {exc or 'no detail'})", method=method, path=path)
+def _transport_error(
+    exc: httpx.TransportError, method: str, path: str, base_url: str
+) -> TransportError:
+    """A user-readable transport failure naming the server it could not talk to."""
+    kind = "no answer from" if isinstance(exc, httpx.TimeoutException) else "cannot connect to"
+    detail = str(exc).strip()
+    reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return TransportError(
+        f"{kind} {base_url} ({reason}); check {ENV_BASE_URL} and the network",
+        method=method,
+        path=path,
+    )
 
 
 def _request_path(exc: httpx.TransportError) -> str | None:
@@ -217,7 +225,7 @@ class RingRxClient:
                     self.stats[kind] += 1
                     response = await self._http.request(method, path, json=json)
             except httpx.TransportError as exc:
-                error: RingRxError = _transport_error(exc, method, path)
+                error: RingRxError = _transport_error(exc, method, path, self.settings.base_url)
                 sent = not isinstance(exc, _NOT_SENT_ERRORS) and not is_auth_path(
                     _request_path(exc) or path
                 )
