@@ -236,6 +236,22 @@ def test_admin_is_unauthenticated_and_json_404(http: httpx.Client) -> None:
 # --------------------------------------------------------------------------- seeds and --state
 
 
+def test_state_file_writes_are_batched_and_flushed_on_stop(tmp_path: Path) -> None:
+    """A burst of writes costs a few file writes, not one each; stop() writes the rest."""
+    path = tmp_path / "state.json"
+    with SimulatorServer(state_file=path) as sim:
+        for i in range(300):
+            sim.state.create_callback(
+                {"name": f"cb{i}", "callback_type": "cdr", "url": "https://x"}
+            )
+        persister = sim.simulator.persister
+        assert persister is not None
+    assert persister.writes < 10  # the initial write, the last one, maybe one in between
+    saved = json.loads(path.read_text())
+    assert len(saved["callbacks"]) == 300
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
 def test_generated_seed_is_big_and_consistent() -> None:
     seed = generate_seed(phone_numbers=2000, callbacks=100, bound=1000)
     state = build_state(seed)

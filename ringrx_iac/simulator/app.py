@@ -25,7 +25,8 @@ from ringrx_iac.api import endpoints as ep
 from ringrx_iac.simulator.auth import AuthFailed, Authority, Principal
 from ringrx_iac.simulator.events import MAX_DELIVERIES
 from ringrx_iac.simulator.faults import Decision, Faults
-from ringrx_iac.simulator.seed import SeedSource, build_state, read_seed, write_state_file
+from ringrx_iac.simulator.persist import StatePersister
+from ringrx_iac.simulator.seed import SeedSource, build_state, read_seed
 from ringrx_iac.simulator.state import Invalid, NotFound
 
 ADMIN_PREFIX = "/_sim"
@@ -77,10 +78,11 @@ class Simulator:
             self.state = build_state(self.state_file)
         else:
             self.state = build_state(self.seed)
+        self.persister: StatePersister | None = None
         if self.state_file is not None:
-            path = self.state_file
-            self.state.on_write = lambda s: write_state_file(s, path)
-            write_state_file(self.state, path)
+            self.persister = StatePersister(self.state, self.state_file)
+            self.state.on_write = self.persister.mark_dirty
+            self.persister.write_now()
         self.authority = Authority(self.state, token_lifetime, refresh_lifetime)
         self.faults = faults or Faults()
         self.stats: Counter[str] = Counter()
@@ -92,6 +94,11 @@ class Simulator:
         from ringrx_iac.simulator.admin import admin_routes  # admin imports this module
 
         self.router = Router(routes=self._api_routes() + admin_routes(self), default=_not_found)
+
+    def close(self) -> None:
+        """Write pending state to the ``--state`` file (idempotent; call on shutdown)."""
+        if self.persister is not None:
+            self.persister.close()
 
     # ------------------------------------------------------------------ ASGI
 

@@ -167,6 +167,7 @@ class SimulatorServer:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
+        self.simulator.close()
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
