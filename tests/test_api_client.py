@@ -275,6 +275,15 @@ async def test_connection_refused_names_the_server() -> None:
     assert fake.count("POST", endpoints.TOKEN_PATH) == RetryPolicy().attempts
 
 
+async def test_dropped_connections_are_not_called_connect_failures() -> None:
+    fake = FakeRingRx()
+    fake.faults[("GET", CALLBACKS)] = [drop(httpx.RemoteProtocolError)] * 10
+    async with make_client(fake) as client:
+        with pytest.raises(TransportError) as info:
+            await client.list_callbacks()
+    assert f"connection lost to {BASE} (RemoteProtocolError" in str(info.value)
+
+
 async def test_dropped_post_that_was_processed_is_found_not_duplicated() -> None:
     fake = FakeRingRx()
     fake.add_callback(name=NEW["name"], callback_type="sms", url="https://older")  # same name

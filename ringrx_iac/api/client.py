@@ -117,7 +117,12 @@ def _transport_error(
     exc: httpx.TransportError, method: str, path: str, base_url: str
 ) -> TransportError:
     """A user-readable transport failure naming the server it could not talk to."""
-    kind = "no answer from" if isinstance(exc, httpx.TimeoutException) else "cannot connect to"
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        kind = "cannot connect to"
+    elif isinstance(exc, httpx.TimeoutException):
+        kind = "no answer from"
+    else:
+        kind = "connection lost to"
     detail = str(exc).strip()
     reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
     return TransportError(
