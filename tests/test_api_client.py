@@ -372,3 +372,19 @@ async def test_read_only_refuses_every_write_before_sending() -> None:
             await client._http.post(CALLBACKS, json={})
     assert all(r.method == "GET" or r.url.path.startswith("/auth/") for r in fake.requests)
     assert client.stats["create"] == 0
+
+
+async def test_update_answered_204_without_a_body_reads_the_callback() -> None:
+    fake = FakeRingRx()
+    item = fake.add_callback(name="a", callback_type="cdr", url="https://x/1")
+    path = f"{CALLBACKS}/{item['id']}"
+
+    def no_body(request: httpx.Request) -> httpx.Response:
+        fake.handle(request)
+        return httpx.Response(204)
+
+    fake.faults[("PATCH", path)] = [no_body]
+    async with make_client(fake) as client:
+        updated = await client.update_callback(item["id"], {"url": "https://x/2"})
+    assert updated.url == "https://x/2"
+    assert fake.paths()[-2:] == [f"PATCH {path}", f"GET {path}"]

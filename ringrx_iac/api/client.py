@@ -391,6 +391,8 @@ class RingRxClient:
         body = {endpoints.CALLBACK_ROOT_KEY: callback_to_wire(fields)}
         path = endpoints.CALLBACK_PATH.format(id=callback_id)
         response = await self._send("update", "PATCH", path, json=body)
+        if not response.content.strip():  # e.g. 204: read the callback as stored
+            return await self.get_callback(callback_id)
         return callback_from_wire(self._parse_body(response))
 
     async def delete_callback(self, callback_id: Any) -> None:
