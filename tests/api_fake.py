@@ -25,7 +25,7 @@ Fault = Callable[[httpx.Request], httpx.Response | None]
 class FakeRingRx:
     """State plus a request handler; ``faults[(method, path)]`` is consumed one per request."""
 
-    def __init__(self, *, expires_in: int = 3600, rotate_refresh: bool = True) -> None:
+    def __init__(self, *, expires_in: Any = 3600, rotate_refresh: bool = True) -> None:
         self.expires_in = expires_in
         # False: /auth/refresh answers without a new refresh_token and the old one stays valid.
         self.rotate_refresh = rotate_refresh

@@ -259,3 +259,26 @@ async def test_token_requests_carry_the_client_timeouts() -> None:
     expected = fake.requests[1].extensions["timeout"]
     assert expected["read"] is not None
     assert token.extensions.get("timeout") == refresh.extensions.get("timeout") == expected
+
+
+@pytest.mark.parametrize("expires_in", [None, 0, "soon"])
+async def test_without_a_usable_lifetime_the_401_path_renews(expires_in: object) -> None:
+    fake = FakeRingRx(expires_in=expires_in)
+    sleeps = Sleeps()
+    async with make_client(fake, sleeps=sleeps) as client:
+        await client.list_callbacks()
+        sleeps.now += 10_000
+        await client.list_callbacks()  # no renewal ahead of time
+        fake.expire_all_access_tokens()
+        await client.list_callbacks()  # 401 -> one refresh -> retried
+    assert client.stats["token"] == 1 and client.stats["refresh"] == 1
+
+
+async def test_lifetime_given_as_a_numeric_string_is_honoured() -> None:
+    fake = FakeRingRx(expires_in="100")
+    sleeps = Sleeps()
+    async with make_client(fake, sleeps=sleeps) as client:
+        await client.list_callbacks()
+        sleeps.now += 95
+        await client.list_callbacks()
+    assert fake.paths()[2] == "POST /auth/refresh"

@@ -183,13 +183,10 @@ class RingRxAuth(httpx.Auth):
             self._refresh = None
         # else: a refresh answer without a new refresh token; the old one may still work
         # (if it was spent after all, the next refresh answers 401 and we authenticate).
-        if (
-            isinstance(expires_in, int | float)
-            and not isinstance(expires_in, bool)
-            and expires_in > 0
-        ):
-            margin = min(_REFRESH_MAX_MARGIN, _REFRESH_SHARE * float(expires_in))
-            self._expires_at = now + float(expires_in)
+        lifetime = _seconds(expires_in)
+        if lifetime is not None:
+            margin = min(_REFRESH_MAX_MARGIN, _REFRESH_SHARE * lifetime)
+            self._expires_at = now + lifetime
             self._refresh_at = self._expires_at - margin
         else:  # no lifetime given: rely on the 401 path alone
             self._expires_at = self._refresh_at = float("inf")
@@ -267,6 +264,17 @@ class RingRxAuth(httpx.Auth):
                 "Check the variables, or create a new API key in the RingRx portal"
             )
         return f"RingRx rejected {creds.describe()}: wrong username or password"
+
+
+def _seconds(value: Any) -> float | None:
+    """A positive lifetime in seconds from a number or a numeric string, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float("inf") else None
 
 
 def _transient_error(response: httpx.Response, request: httpx.Request) -> RingRxError:
