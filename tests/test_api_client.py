@@ -370,6 +370,14 @@ async def test_read_only_refuses_every_write_before_sending() -> None:
         # the transport-level hook refuses even a request that bypasses the client methods
         with pytest.raises(ReadOnlyError):
             await client._http.post(CALLBACKS, json={})
+        # only the token endpoints themselves are exempt, not any path ending like them
+        for method, path in (
+            ("POST", CALLBACKS + endpoints.TOKEN_PATH),
+            ("DELETE", endpoints.TOKEN_PATH),
+            ("DELETE", endpoints.API_KEY_PATH.format(token="key-id")),
+        ):
+            with pytest.raises(ReadOnlyError):
+                await client._http.request(method, path)
     assert all(r.method == "GET" or r.url.path.startswith("/auth/") for r in fake.requests)
     assert client.stats["create"] == 0
 

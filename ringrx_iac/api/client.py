@@ -52,14 +52,25 @@ class _AmbiguousFailure(Exception):
         self.error = error
 
 
-async def _refuse_writes(request: httpx.Request) -> None:
-    """Request hook of a read-only client: the last line of defence, below every code path."""
-    if request.method in WRITE_METHODS and not is_auth_path(request.url.path):
-        raise ReadOnlyError(
-            "refused: the client is read-only, no change is sent to RingRx",
-            method=request.method,
-            path=request.url.path,
-        )
+def _write_refuser(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:
+    """Request hook of a read-only client: the last line of defence, below every code path.
+
+    Only the exact token endpoints under the base URL may be POSTed to.
+    """
+    prefix = httpx.URL(base_url).path.rstrip("/")
+    allowed = {prefix + endpoints.TOKEN_PATH, prefix + endpoints.REFRESH_PATH}
+
+    async def refuse_writes(request: httpx.Request) -> None:
+        if request.method in WRITE_METHODS and not (
+            request.method == "POST" and request.url.path in allowed
+        ):
+            raise ReadOnlyError(
+                "refused: the client is read-only, no change is sent to RingRx",
+                method=request.method,
+                path=request.url.path,
+            )
+
+    return refuse_writes
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -162,7 +173,7 @@ class RingRxClient:
         )
         hooks_request: list[Callable[[httpx.Request], Awaitable[None]]] = [log_request]
         if settings.read_only:
-            hooks_request.insert(0, _refuse_writes)
+            hooks_request.insert(0, _write_refuser(settings.base_url))
         if settings.debug:
             enable_debug_logging()
         limits = httpx.Limits(
@@ -266,7 +277,7 @@ class RingRxClient:
 
     def _check_writable(self, method: str, path: str) -> None:
         """Refuse a write in read-only mode before anything is sent (the hook is the backstop)."""
-        if self.settings.read_only and method in WRITE_METHODS and not is_auth_path(path):
+        if self.settings.read_only and method in WRITE_METHODS:
             raise ReadOnlyError(
                 "refused: the client is read-only, no change is sent to RingRx",
                 method=method,
