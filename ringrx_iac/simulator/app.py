@@ -210,11 +210,8 @@ class Simulator:
         return self._cached_list("callbacks", self.state.list_callbacks)
 
     async def get_callback(self, request: Request) -> Response:
-        cb_id = _int_id(request)
-        if cb_id is None:
-            return error(404, NOT_FOUND)
         try:
-            return JSONResponse(self.state.get_callback(cb_id))
+            return JSONResponse(self.state.get_callback(_path_id(request)))
         except NotFound:
             return error(404, NOT_FOUND)
 
@@ -230,10 +227,8 @@ class Simulator:
     async def update_callback(self, request: Request) -> Response:
         if _principal(request).read_only:
             return error(403, FORBIDDEN)
-        cb_id = _int_id(request)
         try:
-            if cb_id is None:
-                raise NotFound(request.path_params.get("id"))
+            cb_id = _path_id(request)
             self.state.get_callback(cb_id)
             fields = await _rooted(request, ep.CALLBACK_ROOT_KEY)
             return JSONResponse(self.state.update_callback(cb_id, fields))
@@ -245,11 +240,8 @@ class Simulator:
     async def delete_callback(self, request: Request) -> Response:
         if _principal(request).read_only:
             return error(403, FORBIDDEN)
-        cb_id = _int_id(request)
         try:
-            if cb_id is None:
-                raise NotFound(request.path_params.get("id"))
-            self.state.delete_callback(cb_id)
+            self.state.delete_callback(_path_id(request))
         except NotFound:
             return error(404, NOT_FOUND)
         return Response(status_code=204)
@@ -264,11 +256,8 @@ class Simulator:
 
     def _get_target(self, kind: str) -> Handler:
         async def handler(request: Request) -> Response:
-            target_id = _int_id(request)
             try:
-                if target_id is None:
-                    raise NotFound(request.path_params.get("id"))
-                return JSONResponse(self.state.get_target(kind, target_id))
+                return JSONResponse(self.state.get_target(kind, _path_id(request)))
             except NotFound:
                 return error(404, NOT_FOUND)
 
@@ -280,10 +269,8 @@ class Simulator:
         async def handler(request: Request) -> Response:
             if _principal(request).read_only:
                 return error(403, FORBIDDEN)
-            target_id = _int_id(request)
             try:
-                if target_id is None:
-                    raise NotFound(request.path_params.get("id"))
+                target_id = _path_id(request)
                 target = self.state.get_target(kind, target_id)
                 fields = await _rooted(request, spec.root_key)
                 extra = {f: ["is not permitted"] for f in fields if f != spec.binding_field}
@@ -375,9 +362,12 @@ def _principal(request: Request) -> Principal:
     return principal
 
 
-def _int_id(request: Request) -> int | None:
+def _path_id(request: Request) -> int:
+    """The ``{id}`` of the path as an int; a non-numeric id is an unknown object (404)."""
     raw = str(request.path_params.get("id", ""))
-    return int(raw) if raw.isdigit() else None
+    if not raw.isdigit():
+        raise NotFound(request.path_params.get("id"))
+    return int(raw)
 
 
 async def _json_body(request: Request) -> Any:
