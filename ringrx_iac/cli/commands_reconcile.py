@@ -100,8 +100,14 @@ def _client(parallelism: int, insecure: bool, debug: bool, read_only: bool) -> R
     return RingRxClient(settings)
 
 
-async def _fetch(client: RingRxClient) -> RemoteAccount:
-    return await client.fetch_account()
+def _fetch_read_only(parallelism: int, insecure: bool, debug: bool) -> RemoteAccount:
+    """The live account, read with a read-only client (plan, drift, import)."""
+
+    async def run() -> RemoteAccount:
+        async with _client(parallelism, insecure, debug, read_only=True) as client:
+            return await client.fetch_account()
+
+    return asyncio.run(run())
 
 
 def _plan_or_exit(desired: Desired, account: RemoteAccount) -> Plan:
@@ -134,16 +140,16 @@ def _render(plan_dict: Mapping[str, Any], fmt: str, title: str) -> str:
 
 
 def _read_live(
-    path: str, variables: tuple[str, ...], var_files: tuple[str, ...], client_opts: dict[str, Any]
+    path: str,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    parallelism: int,
+    insecure: bool,
+    debug: bool,
 ) -> tuple[Desired, Plan]:
     """Load the config (never contacting RingRx when invalid), read live, plan read-only."""
     desired = _load_desired(path, variables, var_files)
-
-    async def run() -> RemoteAccount:
-        async with _client(read_only=True, **client_opts) as client:
-            return await _fetch(client)
-
-    account = asyncio.run(run())
+    account = _fetch_read_only(parallelism, insecure, debug)
     return desired, _plan_or_exit(desired, account)
 
 
@@ -172,8 +178,7 @@ def plan_command(
     debug: bool,
 ) -> None:
     """Show what apply would change in the RingRx account (read-only)."""
-    opts = {"parallelism": parallelism, "insecure": insecure, "debug": debug}
-    desired, plan = _read_live(path, variables, var_files, opts)
+    desired, plan = _read_live(path, variables, var_files, parallelism, insecure, debug)
     echo(_render(plan.to_dict(), fmt, "plan"), nl=False)
     if out:
         _refuse_literal_secrets(desired.state, out)
@@ -215,8 +220,7 @@ def drift_command(
     debug: bool,
 ) -> None:
     """Compare the account with the config, read-only: exit 0 in sync, 2 drift, 1 error."""
-    opts = {"parallelism": parallelism, "insecure": insecure, "debug": debug}
-    _, plan = _read_live(path, variables, var_files, opts)
+    _, plan = _read_live(path, variables, var_files, parallelism, insecure, debug)
     data = {**plan.to_dict(), "in_sync": not plan.has_changes}
     echo(_render(data, fmt, "drift"), nl=False)
     if plan.has_changes:
@@ -334,14 +338,12 @@ def apply_command(
             if saved is not None and normalise(account).fingerprint() != saved.live_fingerprint:
                 raise CommandError(STALE_MESSAGE)
             plan = _plan_or_exit(desired, account)
+            if fmt == "text":
+                echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
             if not plan.has_changes:
                 if fmt == "json":
                     echo(json.dumps({"plan": plan.to_dict(), "report": None}, indent=2))
-                else:
-                    echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
                 return 0
-            if fmt == "text":
-                echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
             violations = plan.safety_violations()
             if violations and not force:
                 for d in violations:
@@ -412,12 +414,7 @@ def _print_report(report: ApplyReport, after: Plan, fmt: str, color: bool, plan:
 @_handle_errors
 def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> None:
     """Write YAML for the live account; secrets become ${env:...} references."""
-
-    async def run() -> RemoteAccount:
-        async with _client(parallelism, insecure, debug, read_only=True) as client:
-            return await client.fetch_account()
-
-    result = import_yaml(asyncio.run(run()))
+    result = import_yaml(_fetch_read_only(parallelism, insecure, debug))
     for warning in result.warnings:
         echo(f"warning: {warning}", err=True)
     if out == "-":
