@@ -157,16 +157,27 @@ def describe_change(change: Mapping[str, Any]) -> str:
     return f"{action} callback {name}" + (f" ({details})" if details else "")
 
 
-def _callback_details(change: Mapping[str, Any]) -> str:
+def _callback_details(change: Mapping[str, Any], fmt: Any = _key, arrow: str = "->") -> str:
+    """``type sms -> fax, id 42`` (replace) or ``sms, id 42``, values formatted by ``fmt``."""
     parts: list[str] = []
     action = change.get("action")
     if action == "replace":
-        parts.append(f"type {_key(change.get('old_type'))} -> {_key(change.get('new_type'))}")
+        parts.append(f"type {fmt(change.get('old_type'))} {arrow} {fmt(change.get('new_type'))}")
     elif change.get("type") is not None:
-        parts.append(_key(change["type"]))
+        parts.append(fmt(change["type"]))
     if change.get("id") is not None:
-        parts.append(f"id {_key(change['id'])}")
+        parts.append(f"id {fmt(change['id'])}")
     return ", ".join(parts)
+
+
+def _warning_location(warning: Mapping[str, Any]) -> str:
+    """``file:line:column`` of a plan warning (``file`` alone without a line), else ``""``."""
+    if not warning.get("file"):
+        return ""
+    where = str(warning["file"])
+    if warning.get("line"):
+        where += f":{warning['line']}:{warning.get('column') or 1}"
+    return where
 
 
 def _group_key(change: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -259,12 +270,8 @@ def _text_group(group: Sequence[Mapping[str, Any]], color: bool) -> list[str]:
 def _text_warnings(warnings: Sequence[Mapping[str, Any]], color: bool) -> list[str]:
     lines: list[str] = []
     for w in warnings:
-        where = ""
-        if w.get("file"):
-            where = str(w["file"])
-            if w.get("line"):
-                where += f":{w['line']}:{w.get('column') or 1}"
-            where += ": "
+        where = _warning_location(w)
+        where += ": " if where else ""
         severity = str(w.get("severity", "warning"))
         head = style(severity, "yellow" if severity == "warning" else "red", color)
         code = f"[{_sanitize(str(w['code']))}] " if w.get("code") else ""
@@ -366,23 +373,9 @@ def _md_fields(fields: Any) -> list[str]:
 
 def _md_change(change: Mapping[str, Any]) -> list[str]:
     action = str(change.get("action"))
-    parts = [
-        f"- **{md_code(MARKS.get(action, '?'))} {action}** {md_code(change.get('callback', ''))}"
-    ]
-    if action == "replace":
-        parts.append(
-            f" (type {md_code(change.get('old_type'))} → {md_code(change.get('new_type'))}"
-            + (f", id {md_code(change['id'])})" if change.get("id") is not None else ")")
-        )
-    else:
-        extra = []
-        if change.get("type") is not None:
-            extra.append(md_code(change["type"]))
-        if change.get("id") is not None:
-            extra.append(f"id {md_code(change['id'])}")
-        if extra:
-            parts.append(f" ({', '.join(extra)})")
-    lines = ["".join(parts)]
+    head = f"- **{md_code(MARKS.get(action, '?'))} {action}** {md_code(change.get('callback', ''))}"
+    details = _callback_details(change, md_code, "→")
+    lines = [head + (f" ({details})" if details else "")]
     if action in ("create", "update", "replace"):
         lines += _md_fields(change.get("fields"))
     return lines
@@ -416,8 +409,12 @@ def _md_section(summary: str, items: list[list[str]], budget: int) -> tuple[list
             f"- … {left_out} more not shown (comment size limit); "
             "see `ringrx-iac plan --format json`"
         )
-    lines = ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
-    return lines, used
+    return _md_details(summary, body), used
+
+
+def _md_details(summary: str, body: list[str]) -> list[str]:
+    """A collapsible ``<details>`` block with ``summary`` as its title."""
+    return ["<details>", f"<summary>{summary}</summary>", "", *body, "", "</details>", ""]
 
 
 def render_plan_markdown(plan: Mapping[str, Any], title: str = "plan") -> str:
@@ -455,12 +452,8 @@ def render_plan_markdown(plan: Mapping[str, Any], title: str = "plan") -> str:
     if warnings:
         items = []
         for w in warnings:
-            where = ""
-            if w.get("file"):
-                loc = str(w["file"]) + (
-                    f":{w['line']}:{w.get('column') or 1}" if w.get("line") else ""
-                )
-                where = f"{md_code(loc)} "
+            loc = _warning_location(w)
+            where = f"{md_code(loc)} " if loc else ""
             text = f"- {where}**{md_escape(w.get('severity', 'warning'))}** "
             if w.get("code"):
                 text += f"{md_code(w['code'])} "
@@ -468,15 +461,7 @@ def render_plan_markdown(plan: Mapping[str, Any], title: str = "plan") -> str:
             if w.get("hint"):
                 text += f" (hint: {md_escape(w['hint'])})"
             items.append(text)
-        lines += [
-            "<details>",
-            f"<summary>Warnings ({len(warnings)})</summary>",
-            "",
-            *items,
-            "",
-            "</details>",
-            "",
-        ]
+        lines += _md_details(f"Warnings ({len(warnings)})", items)
     fingerprint = plan.get("fingerprint")
     if isinstance(fingerprint, Mapping) and fingerprint.get("live"):
         lines.append(f"<sub>live state {md_code(fingerprint['live'])}</sub>")
