@@ -141,6 +141,17 @@ def run_cli(args: list[str], env: dict[str, str]) -> Any:
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
+def cli_env(sim: Any, **extra: str) -> dict[str, str]:
+    """``run_cli``'s environment: the simulator's URL, the API key ``t``/``s`` the seeds of the
+    CLI tests hold, and ``extra`` (which may override either)."""
+    return {
+        "RINGRX_BASE_URL": sim.base_url,
+        "RINGRX_API_TOKEN": "t",
+        "RINGRX_API_SECRET": "s",
+        **extra,
+    }
+
+
 def sim_writes(stats: dict[str, int]) -> int:
     """Write requests in a simulator ``/_sim/stats`` snapshot (auth excluded)."""
     return sum(

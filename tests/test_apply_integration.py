@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import admin, run_cli, sim_writes
+from fakes import admin, cli_env, run_cli, sim_writes
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -69,12 +69,17 @@ def sim() -> Iterator[SimulatorServer]:
 
 @pytest.fixture
 def env(sim: SimulatorServer) -> dict[str, str]:
-    return {
-        "RINGRX_BASE_URL": sim.base_url,
-        "RINGRX_API_TOKEN": "t",
-        "RINGRX_API_SECRET": "s",
-        "API_KEY": "k-secret-1",
-    }
+    return cli_env(sim, API_KEY="k-secret-1")
+
+
+def _fail_next_create(sim: SimulatorServer) -> None:
+    """The next callback create is refused (422), as by a validation error."""
+    admin(
+        sim,
+        "POST",
+        "/faults",
+        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
+    )
 
 
 def write(tmp_path: Path, text: str = CONFIG) -> str:
@@ -234,12 +239,7 @@ def test_partial_failure_reports_and_plan_shows_what_is_left(
     sim: SimulatorServer, env: dict[str, str], tmp_path: Path
 ) -> None:
     cfg = write(tmp_path)
-    admin(
-        sim,
-        "POST",
-        "/faults",
-        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
-    )
+    _fail_next_create(sim)
     log = tmp_path / "apply.log"
     result = run_cli(["apply", cfg, "--auto-approve", "--log", str(log)], env)
     assert result.exit_code == 1
@@ -268,12 +268,7 @@ def test_partial_failure_next_plan_is_exactly_failed_and_skipped(
     sim: SimulatorServer, env: dict[str, str], tmp_path: Path
 ) -> None:
     cfg = write(tmp_path)
-    admin(
-        sim,
-        "POST",
-        "/faults",
-        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
-    )
+    _fail_next_create(sim)
     result = run_cli(["apply", cfg, "--auto-approve", "--format", "json"], env)
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -290,12 +285,7 @@ def test_partial_failure_next_plan_is_exactly_failed_and_skipped(
 def test_partial_failure_text_report_lists_done_failed_skipped(
     sim: SimulatorServer, env: dict[str, str], tmp_path: Path
 ) -> None:
-    admin(
-        sim,
-        "POST",
-        "/faults",
-        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
-    )
+    _fail_next_create(sim)
     result = run_cli(["apply", write(tmp_path), "--auto-approve"], env)
     assert result.exit_code == 1
     out = result.stdout

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fakes import admin, run_cli
+from fakes import admin, cli_env, run_cli
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -75,13 +75,7 @@ def test_no_secret_in_any_output(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG)
     with SimulatorServer(seed=SEED) as sim:
-        env = {
-            "RINGRX_BASE_URL": sim.base_url,
-            "RINGRX_API_TOKEN": "t",
-            "RINGRX_API_SECRET": API_SECRET,
-            "NEW_KEY": NEW_KEY,
-            "NEW_PW": NEW_PW,
-        }
+        env = cli_env(sim, RINGRX_API_SECRET=API_SECRET, NEW_KEY=NEW_KEY, NEW_PW=NEW_PW)
         seen: list[str] = []
         for fmt in ("text", "json", "markdown"):
             for command in ("plan", "drift"):

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from fakes import admin, desired_from
+from fakes import admin, cli_env, desired_from
 
 from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
@@ -74,7 +74,7 @@ def test_replacement_order_against_the_simulator() -> None:
         ],
     }
     with SimulatorServer(seed=SEED) as sim:
-        env = {"RINGRX_BASE_URL": sim.base_url, "RINGRX_API_TOKEN": "t", "RINGRX_API_SECRET": "s"}
+        env = cli_env(sim)
 
         async def run() -> Recording:
             async with RingRxClient(ClientSettings.from_env(env)) as client:

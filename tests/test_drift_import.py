@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import admin, run_cli, sim_writes
+from fakes import admin, cli_env, run_cli, sim_writes
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -41,6 +41,12 @@ SEED: dict[str, Any] = {
     ],
 }
 
+# The values of the variables import asks for (the seed's live secrets).
+IMPORTED_SECRETS = {
+    "RINGRX_SECRET_CRM_INBOUND_SMS_PASSWORD": "live-pw-1",
+    "RINGRX_SECRET_CRM_INBOUND_SMS_X_API_KEY": "live-key-1",
+}
+
 
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
@@ -50,7 +56,7 @@ def sim() -> Iterator[SimulatorServer]:
 
 @pytest.fixture
 def env(sim: SimulatorServer) -> dict[str, str]:
-    return {"RINGRX_BASE_URL": sim.base_url, "RINGRX_API_TOKEN": "t", "RINGRX_API_SECRET": "s"}
+    return cli_env(sim)
 
 
 def imported(env: dict[str, str], tmp_path: Path) -> tuple[Path, str]:
@@ -75,11 +81,7 @@ def test_import_writes_references_not_secrets(env: dict[str, str], tmp_path: Pat
 
 def test_import_round_trip_plan_has_no_changes(env: dict[str, str], tmp_path: Path) -> None:
     out, _ = imported(env, tmp_path)
-    env = {
-        **env,
-        "RINGRX_SECRET_CRM_INBOUND_SMS_PASSWORD": "live-pw-1",
-        "RINGRX_SECRET_CRM_INBOUND_SMS_X_API_KEY": "live-key-1",
-    }
+    env = {**env, **IMPORTED_SECRETS}
     result = run_cli(["plan", str(out), "--detailed-exitcode"], env)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert run_cli(["validate", str(out)], env).exit_code == 0
@@ -89,11 +91,7 @@ def test_drift_exit_codes_and_never_writes(
     sim: SimulatorServer, env: dict[str, str], tmp_path: Path
 ) -> None:
     out, _ = imported(env, tmp_path)
-    env = {
-        **env,
-        "RINGRX_SECRET_CRM_INBOUND_SMS_PASSWORD": "live-pw-1",
-        "RINGRX_SECRET_CRM_INBOUND_SMS_X_API_KEY": "live-key-1",
-    }
+    env = {**env, **IMPORTED_SECRETS}
     admin(sim, "POST", "/stats/reset")
     result = run_cli(["drift", str(out)], env)
     assert result.exit_code == 0 and "In sync" in result.stdout
@@ -116,11 +114,7 @@ def test_drift_password_changed_in_portal_is_sensitive(
     sim: SimulatorServer, env: dict[str, str], tmp_path: Path
 ) -> None:
     out, _ = imported(env, tmp_path)
-    env = {
-        **env,
-        "RINGRX_SECRET_CRM_INBOUND_SMS_PASSWORD": "live-pw-1",
-        "RINGRX_SECRET_CRM_INBOUND_SMS_X_API_KEY": "live-key-1",
-    }
+    env = {**env, **IMPORTED_SECRETS}
     admin(sim, "PATCH", "/callbacks/1", {"auth_password": "portal-pw-2"})
     result = run_cli(["drift", str(out), "--format", "json"], env)
     assert result.exit_code == 2

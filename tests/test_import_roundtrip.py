@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import admin, run_cli
+from fakes import admin, cli_env, run_cli
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -81,7 +81,7 @@ def sim() -> Iterator[SimulatorServer]:
 
 @pytest.fixture
 def env(sim: SimulatorServer) -> dict[str, str]:
-    return {"RINGRX_BASE_URL": sim.base_url, "RINGRX_API_TOKEN": "t", "RINGRX_API_SECRET": "s"}
+    return cli_env(sim)
 
 
 def _variables(text: str) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes import run_cli
+from fakes import cli_env, run_cli
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -31,7 +31,7 @@ ESC = "\x1b["
 @pytest.fixture
 def env() -> Iterator[dict[str, str]]:
     with SimulatorServer(seed=SEED) as sim:
-        yield {"RINGRX_BASE_URL": sim.base_url, "RINGRX_API_TOKEN": "t", "RINGRX_API_SECRET": "s"}
+        yield cli_env(sim)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes import admin, run_cli, sim_writes
+from fakes import admin, cli_env, run_cli, sim_writes
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -36,7 +36,7 @@ def test_plan_errors_name_ids_place_and_fix(tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG)
     with SimulatorServer(seed=SEED) as sim:
-        env = {**sim.env(), "RINGRX_API_TOKEN": "t", "RINGRX_API_SECRET": "s"}
+        env = cli_env(sim)
         for command in (["plan"], ["drift"], ["apply", "--auto-approve"]):
             result = run_cli([*command, str(cfg)], env)
             assert result.exit_code == 1, command

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from fakes import FakeClient, desired_from, group, mailbox, phone
+from fakes import FakeClient, cli_env, desired_from, group, mailbox, phone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -153,7 +153,7 @@ def test_one_example_through_the_simulator() -> None:
         ],
     }
     with SimulatorServer(seed=seed) as sim:
-        env = {"RINGRX_BASE_URL": sim.base_url, "RINGRX_API_TOKEN": "t", "RINGRX_API_SECRET": "s"}
+        env = cli_env(sim)
 
         async def run() -> None:
             async with RingRxClient(ClientSettings.from_env(env)) as client:
