@@ -42,6 +42,23 @@ def client() -> FakeClient:
     )
 
 
+# A replacement: live "Swap" is a cdr callback, the config wants a fax one bound to Main Fax.
+SWAP_TO_FAX: dict[str, Any] = {
+    "safety": {"max_delete_percent": 100},
+    "callbacks": [
+        {"name": "Swap", "type": "fax", "url": "https://s", "bind": {"fax_services": ["Main Fax"]}}
+    ],
+}
+
+
+def swap_cdr_client(fax_bound_to: Any) -> FakeClient:
+    """The live side of ``SWAP_TO_FAX``: cdr callback 1, fax service 5 bound to ``fax_bound_to``."""
+    return FakeClient(
+        [RemoteCallback(1, "Swap", "cdr", "https://s")],
+        {"fax_services": [RemoteTarget("fax_services", 5, {"name": "Main Fax"}, fax_bound_to)]},
+    )
+
+
 async def run(c: FakeClient, config: dict[str, Any] = CONFIG, **kw: Any):  # type: ignore[no-untyped-def]
     desired = desired_from(config)
     plan = plan_for(desired, await c.fetch_account(), {}, Path("."))
@@ -109,23 +126,9 @@ async def test_partial_failure_skips_dependents_and_keeps_independents() -> None
 
 
 async def test_failed_rebind_keeps_the_old_callback_of_a_replacement() -> None:
-    c = FakeClient(
-        [RemoteCallback(1, "Swap", "cdr", "https://s")],
-        {"fax_services": [RemoteTarget("fax_services", 5, {"name": "Main Fax"}, 1)]},
-    )
-    config = {
-        "safety": {"max_delete_percent": 100},
-        "callbacks": [
-            {
-                "name": "Swap",
-                "type": "fax",
-                "url": "https://s",
-                "bind": {"fax_services": ["Main Fax"]},
-            }
-        ],
-    }
+    c = swap_cdr_client(fax_bound_to=1)
     c.fail = lambda kind, *a: ValidationError({"base": ["boom"]}) if kind == "bind" else None
-    _, report, _ = await run(c, config)
+    _, report, _ = await run(c, SWAP_TO_FAX)
     assert [(f["action"], f["error"]) for f in report.failed] == [("rebind", "boom")]
     assert [s["action"] for s in report.skipped] == ["replace"]
     assert 1 in c.callbacks  # the old one is kept: events are never dropped
@@ -212,27 +215,13 @@ async def test_log_records_have_no_secrets() -> None:
 
 
 async def test_interrupted_replacement_leaves_only_the_old_delete() -> None:
-    c = FakeClient(
-        [RemoteCallback(1, "Swap", "cdr", "https://s")],
-        {"fax_services": [RemoteTarget("fax_services", 5, {"name": "Main Fax"}, None)]},
-    )
-    config = {
-        "safety": {"max_delete_percent": 100},
-        "callbacks": [
-            {
-                "name": "Swap",
-                "type": "fax",
-                "url": "https://s",
-                "bind": {"fax_services": ["Main Fax"]},
-            }
-        ],
-    }
+    c = swap_cdr_client(fax_bound_to=None)
     c.fail = lambda kind, *a: ValidationError({"base": ["busy"]}) if kind == "delete" else None
-    _, report, after = await run(c, config)
+    _, report, after = await run(c, SWAP_TO_FAX)
     assert [f["action"] for f in report.failed] == ["replace"]
     assert "delete step" in report.failed[0]["error"]
     assert not after.errors  # two callbacks named Swap: the one of the right type is kept
     assert [(ch.action, getattr(ch, "id", None)) for ch in after.changes] == [("delete", 1)]
     c.fail = None
-    _, report2, after2 = await run(c, config)
+    _, report2, after2 = await run(c, SWAP_TO_FAX)
     assert report2.ok and not after2.has_changes and list(c.callbacks) == [2]
