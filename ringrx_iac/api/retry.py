@@ -39,9 +39,6 @@ class RetryBudget:
     def remaining_time(self) -> float:
         return self.policy.total_time - (self.clock() - self.started)
 
-    def exhausted(self) -> bool:
-        return self.attempts >= self.policy.attempts or self.remaining_time() <= 0
-
     def allows_wait(self, delay: float) -> bool:
         """True when another try may start after waiting ``delay`` seconds."""
         return self.attempts < self.policy.attempts and delay < self.remaining_time()

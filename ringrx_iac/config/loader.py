@@ -30,7 +30,6 @@ from ringrx_iac.lint.rules import RULES
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SUPPORTED_VERSIONS = (1,)
-_SINGLE_SECTIONS = ("safety", "defaults")
 _YAML_CODES = {
     "encoding": "RRX003",
     "syntax": "RRX006",
@@ -39,7 +38,6 @@ _YAML_CODES = {
     "alias-bomb": "RRX008",
     "empty": "RRX009",
 }
-_SENSITIVE_PARTS = ("headers", "basic_auth")
 
 
 @dataclass
@@ -468,8 +466,3 @@ def _find_model(annotation: Any) -> type[BaseModel] | None:
             if found is not None:
                 return found
     return None
-
-
-def is_sensitive_path(loc: KeyPath) -> bool:
-    """True for paths under headers or basic_auth, whose values are never echoed."""
-    return any(part in _SENSITIVE_PARTS for part in loc)

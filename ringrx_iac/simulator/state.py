@@ -166,10 +166,6 @@ class State:
                         break
             return found
 
-    def bindings_of(self, cb_id: int) -> list[tuple[str, int]]:
-        with self.lock:
-            return sorted(self.bound.get(cb_id, set()))
-
     # ----------------------------------------------------------------- callbacks
 
     def create_callback(
