@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ringrx_iac.reconcile.changes import (
+    PHASE,
     Bind,
     Change,
     Create,
@@ -44,11 +45,15 @@ class Action:
 
     change: Change
     step: str  # create | update | delete | bind | rebind | unbind
-    phase: int
     deps: list[Action] = field(default_factory=list)
     status: str = "pending"  # pending | done | failed | skipped
     error: str = ""
     result_id: Any = None
+
+    @property
+    def phase(self) -> int:
+        """When it runs: the apply phase of its request kind (``changes.PHASE``)."""
+        return PHASE[self.step]
 
     def log_record(self) -> dict[str, Any]:
         c = self.change
@@ -106,22 +111,22 @@ def build_actions(plan: Plan) -> list[Action]:
     replace_deletes: dict[str, Action] = {}
     for change in plan.changes:
         if isinstance(change, Create):
-            creating[change.callback] = Action(change, "create", 0)
+            creating[change.callback] = Action(change, "create")
             actions.append(creating[change.callback])
         elif isinstance(change, Replace):
-            create = Action(change, "create", 0)
+            create = Action(change, "create")
             creating[change.callback] = create
-            replace_deletes[change.callback] = Action(change, "delete", 3, [create])
+            replace_deletes[change.callback] = Action(change, "delete", [create])
             actions += [create, replace_deletes[change.callback]]
         elif isinstance(change, Update):
-            actions.append(Action(change, "update", 0))
+            actions.append(Action(change, "update"))
         elif isinstance(change, Delete):
-            actions.append(Action(change, "delete", 3))
+            actions.append(Action(change, "delete"))
         elif isinstance(change, Unbind):
-            actions.append(Action(change, "unbind", 2))
+            actions.append(Action(change, "unbind"))
     for change in plan.changes:
         if isinstance(change, Bind | Rebind):
-            action = Action(change, change.action, 1)
+            action = Action(change, change.action)
             if change.callback in creating:
                 action.deps.append(creating[change.callback])
             if isinstance(change, Rebind) and change.from_callback in replace_deletes:
@@ -162,7 +167,7 @@ class Applier:
         return self._stopped
 
     async def run(self) -> ApplyReport:
-        for phase in range(4):
+        for phase in sorted(set(PHASE.values())):
             await self._run_phase([a for a in self.actions if a.phase == phase])
         return self._report()
 
