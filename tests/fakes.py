@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -139,6 +142,19 @@ def run_cli(args: list[str], env: dict[str, str]) -> Any:
     from ringrx_iac.cli import cli
 
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+
+
+def run_cli_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``ringrx-iac`` as a real process (``env`` over ``os.environ``, no stdin, 60 s
+    timeout); returns the ``CompletedProcess`` with text stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "ringrx_iac", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def cli_env(sim: Any, **extra: str) -> dict[str, str]:

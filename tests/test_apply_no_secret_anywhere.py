@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from fakes import admin, cli_env, run_cli
+from fakes import admin, cli_env, run_cli, run_cli_process
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -58,28 +55,17 @@ callbacks:
 """
 
 
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """A real process: --debug logging goes to its own stderr whatever pytest captures."""
-    return subprocess.run(
-        [sys.executable, "-m", "ringrx_iac", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_no_secret_in_any_output(tmp_path: Path) -> None:
     (tmp_path / "key.txt").write_text(FILE_KEY + "\n")
     cfg = tmp_path / "c.yaml"
     cfg.write_text(CONFIG)
     with SimulatorServer(seed=SEED) as sim:
         env = cli_env(sim, RINGRX_API_SECRET=API_SECRET, NEW_KEY=NEW_KEY, NEW_PW=NEW_PW)
+        # real processes: --debug logging goes to their own stderr whatever pytest captures
         seen: list[str] = []
         for fmt in ("text", "json", "markdown"):
             for command in ("plan", "drift"):
-                proc = _run([command, str(cfg), "--format", fmt, "--debug"], env)
+                proc = run_cli_process([command, str(cfg), "--format", fmt, "--debug"], env)
                 assert proc.returncode in (0, 2), proc.stderr
                 seen.append(proc.stdout + proc.stderr)
         plan_file = tmp_path / "plan.json"
@@ -87,10 +73,10 @@ def test_no_secret_in_any_output(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         seen += [result.output, plan_file.read_text()]
         imported = tmp_path / "imported.yaml"
-        proc = _run(["import", "--out", str(imported), "--debug"], env)
+        proc = run_cli_process(["import", "--out", str(imported), "--debug"], env)
         seen += [proc.stdout + proc.stderr, imported.read_text()]
         log = tmp_path / "apply.jsonl"
-        proc = _run(
+        proc = run_cli_process(
             ["apply", "--plan", str(plan_file), "--log", str(log), "--debug", "--format", "json"],
             env,
         )

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from fakes import admin
+from fakes import admin, run_cli_process
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -74,13 +74,7 @@ def test_sigint_stops_scheduling_and_reports(tmp_path: Path) -> None:
         assert 3 <= len(bound) < N
         assert "Done (" in out and "interrupted (Ctrl-C) before it started" in out
         # running plan again shows exactly what is left: the binds not done
-        plan = subprocess.run(
-            [sys.executable, "-m", "ringrx_iac", "plan", str(cfg), "--format", "json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        plan = run_cli_process(["plan", str(cfg), "--format", "json"], env)
         changes = json.loads(plan.stdout)["changes"]
         assert {c["action"] for c in changes} == {"bind"}
         assert len(changes) == N - len(bound)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes import admin, sim_writes
+from fakes import admin, run_cli_process, sim_writes
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -103,14 +103,7 @@ def test_yes_applies_with_a_progress_bar_and_colour(tmp_path: Path) -> None:
 
 def test_piped_apply_has_no_progress_noise(tmp_path: Path) -> None:
     with SimulatorServer(seed=SEED) as sim:
-        proc = subprocess.run(
-            [sys.executable, "-m", "ringrx_iac", "apply", str(_config(tmp_path)), "--auto-approve"],
-            env={**os.environ, **sim.env()},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        proc = run_cli_process(["apply", str(_config(tmp_path)), "--auto-approve"], sim.env())
         assert proc.returncode == 0, proc.stderr
         assert proc.stderr == ""
         assert "\x1b[" not in proc.stdout and "Applying" not in proc.stdout
