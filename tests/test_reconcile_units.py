@@ -251,7 +251,7 @@ def test_unknown_target_suggests_closest() -> None:
         account(mailboxes=[mailbox(3, "1001", "Front desk")]),
     )
     [err] = p.errors
-    assert err.code == "RRX703" and "Front dsk" in err.message and "'1001'" in err.hint
+    assert err.code == "RRX703" and "Front dsk" in err.message and "'Front desk'" in err.hint
 
 
 def test_missing_secret_names_the_variable() -> None:
@@ -298,3 +298,21 @@ def test_fingerprints_live_changes_and_desired_uses_references() -> None:
     p3 = plan(data, account([RemoteCallback(1, "Other", "cdr", "https://o")]), {"K": "one"})
     assert p3.live_fingerprint != p1.live_fingerprint
     assert p1.to_dict()["summary"]["total"] == 1
+
+
+@pytest.mark.parametrize(
+    ("ref", "suggested"),
+    [("Biling", "'Billing'"), ("Front dsk", "'Front desk'"), ("1003", "'1001'")],
+)
+def test_unknown_target_suggestion_uses_the_kind_of_key_written(ref: str, suggested: str) -> None:
+    """A misspelt mailbox name suggests a name, a wrong mailbox number a number."""
+    p = plan(
+        {
+            "callbacks": [
+                {"name": "V", "type": "voicemail", "url": "https://v", "bind": {"mailboxes": [ref]}}
+            ]
+        },
+        account(mailboxes=[mailbox(3, "1001", "Front desk"), mailbox(4, "1002", "Billing")]),
+    )
+    [err] = p.errors
+    assert err.code == "RRX703" and suggested in err.hint

@@ -130,15 +130,13 @@ class LiveState:
         return []
 
     def closest_target(self, kind: str, ref: str) -> str | None:
-        """The display key of the existing target whose name is closest to ``ref``."""
-        candidates: dict[str, str] = {}
-        for index in self._key_index(kind):
-            for value, targets in index.items():
-                candidates.setdefault(value, targets[0].display)
+        """The existing natural key closest to ``ref``, in the same kind of key the user
+        wrote: a misspelt mailbox name suggests the name, a wrong number the number."""
+        candidates = {value for index in self._key_index(kind) for value in index}
         if TARGETS[kind].is_phone_number:
             ref = normalise_phone(ref)
-        match = difflib.get_close_matches(ref, list(candidates), n=1, cutoff=0.5)
-        return candidates[match[0]] if match else None
+        match = difflib.get_close_matches(ref, sorted(candidates), n=1, cutoff=0.5)
+        return match[0] if match else None
 
     def all_targets(self) -> Iterable[LiveTarget]:
         for kind in sorted(self.targets):
