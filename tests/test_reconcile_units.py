@@ -302,7 +302,7 @@ def test_fingerprints_live_changes_and_desired_uses_references() -> None:
 
 @pytest.mark.parametrize(
     ("ref", "suggested"),
-    [("Biling", "'Billing'"), ("Front dsk", "'Front desk'"), ("1003", "'1001'")],
+    [("Biling", "'Billing'"), ("Front dsk", "'Front desk'"), ("10011", "'1001'")],
 )
 def test_unknown_target_suggestion_uses_the_kind_of_key_written(ref: str, suggested: str) -> None:
     """A misspelt mailbox name suggests a name, a wrong mailbox number a number."""
