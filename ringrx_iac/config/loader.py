@@ -333,7 +333,14 @@ def _schema_diagnostics(
     exc: ValidationError, data: dict[str, Any], sources: SourceMap
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    for err in exc.errors():
+    errors, unions = _split_unions(exc.errors())
+    for base, expected in unions.items():
+        out.append(
+            RULES["RRX021"].diag(
+                f"{_describe(base, data)}: expected {expected}", sources.locate(base)
+            )
+        )
+    for err in errors:
         loc: KeyPath = tuple(err["loc"])
         kind = err["type"]
         where = _describe(loc[:-1] if kind in ("extra_forbidden", "missing") else loc, data)
@@ -380,6 +387,30 @@ def _schema_diagnostics(
                 )
             )
     return out
+
+
+# Fields that take one of several shapes: one finding saying what is expected, instead of
+# pydantic's one error per alternative.
+_UNION_FIELDS: dict[KeyPath, str] = {
+    ("manage",): "'full', 'no-purge' or a mapping {no-purge: [globs]}",
+    ("policy", "require_basic_auth"): "true, false or a list of callback types "
+    f"({', '.join(CALLBACK_TYPES)})",
+    ("policy", "require_header"): "a header name, or a mapping of callback type to header name",
+}
+
+
+def _split_unions(errors: list[Any]) -> tuple[list[Any], dict[KeyPath, str]]:
+    """Errors of the union fields (collapsed to one per field) apart from the others."""
+    others: list[Any] = []
+    unions: dict[KeyPath, str] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        base = next((b for b in _UNION_FIELDS if loc[: len(b)] == b and len(loc) > len(b)), None)
+        if base is None:
+            others.append(err)
+        else:
+            unions[base] = _UNION_FIELDS[base]
+    return others, unions
 
 
 def _explain(err: Any, loc: KeyPath) -> str:

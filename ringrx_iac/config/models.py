@@ -74,6 +74,11 @@ class CallbackSpec(StrictModel):
     allow_insecure_url: bool = Field(
         default=False, description="Allow an http:// URL (events carry patient data)."
     )
+    previously: list[str] = Field(
+        default_factory=list,
+        description="Former names: a live callback of one of these names is renamed in place "
+        "(same id and bindings) instead of deleted and created again.",
+    )
 
 
 class Safety(StrictModel):
@@ -87,6 +92,63 @@ class Safety(StrictModel):
     )
     protected: list[str] = Field(
         default_factory=list, description="Callback names apply never deletes or replaces."
+    )
+    max_reroute_percent: float = Field(
+        default=30,
+        ge=0,
+        le=100,
+        description="Refuse when more than this share of managed callbacks changes destination "
+        "origin (scheme, host or port); reroutes to policy.allowed_hosts do not count.",
+    )
+    max_unbind_percent: float = Field(
+        default=30,
+        ge=0,
+        le=100,
+        description="Refuse when more than this share of the targets bound to managed callbacks "
+        "loses its callback (unbind, or delete of its callback).",
+    )
+    min_impact: int = Field(
+        default=3,
+        ge=0,
+        description="The reroute and unbind thresholds apply only when at least this many "
+        "callbacks (or targets) are affected.",
+    )
+
+
+class Policy(StrictModel):
+    """Where events may go and how they must be authenticated (e.g. the BAA list)."""
+
+    allowed_hosts: list[str] | None = Field(
+        default=None,
+        description="Hosts callback URLs may point at: exact ('hooks.example.com') or a leading "
+        "wildcard ('*.crm.example.org'). Unset: any host.",
+    )
+    require_https: bool = Field(
+        default=True,
+        description="Callback URLs must use https:// (allow_insecure_url is the per-callback "
+        "exception).",
+    )
+    require_basic_auth: bool | list[CallbackTypeName] = Field(
+        default=False,
+        description="Callbacks must use basic auth: true for every type, or a list of types.",
+    )
+    require_header: str | dict[CallbackTypeName, str] | None = Field(
+        default=None,
+        description="A header every callback must send (e.g. X-Api-Key), or a mapping "
+        "type -> header name.",
+    )
+
+
+ManageMode = Literal["full", "no-purge"]
+
+
+class ManageGlobs(StrictModel):
+    """Per-glob ownership: live callbacks whose names match are never deleted."""
+
+    no_purge: list[str] = Field(
+        default_factory=list,
+        alias="no-purge",
+        description="Globs on live callback names never deleted when the YAML lacks them.",
     )
 
 
@@ -112,9 +174,23 @@ class Config(StrictModel):
         default_factory=list, description="Globs on names of live callbacks left alone."
     )
     safety: Safety = Field(default_factory=Safety)
+    policy: Policy = Field(default_factory=Policy)
+    manage: ManageMode | ManageGlobs = Field(
+        default="full",
+        description="'full' (default): live callbacks not in the YAML are deleted; 'no-purge': "
+        "they are left alone; or {no-purge: [globs]} for the matching names only.",
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     callbacks: list[CallbackSpec] = Field(default_factory=list)
 
     def effective_headers(self, callback: CallbackSpec) -> dict[str, str]:
         """Headers RingRx should send for ``callback``: defaults, then its own."""
         return {**self.defaults.headers, **callback.headers}
+
+    def no_purge_globs(self) -> tuple[str, ...]:
+        """Globs of live names never deleted (``("*",)`` for ``manage: no-purge``)."""
+        if self.manage == "no-purge":
+            return ("*",)
+        if isinstance(self.manage, ManageGlobs):
+            return tuple(self.manage.no_purge)
+        return ()

@@ -19,6 +19,7 @@ from ringrx_iac.config import secrets
 from ringrx_iac.config.models import CallbackSpec, Config
 from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Diagnostic, Location
+from ringrx_iac.lint.policy_checks import lint_policy
 from ringrx_iac.lint.rules import RULES
 from ringrx_iac.lint.tokens import scan
 from ringrx_iac.phone import to_e164
@@ -129,6 +130,7 @@ class _Linter:
         self.check_bindings()
         self.check_globals()
         self.check_ignore_and_protected()
+        self.out += lint_policy(self.config, self.sources)
         return self.out
 
     # -- tokens -------------------------------------------------------------------------
@@ -218,7 +220,7 @@ class _Linter:
         if port and not 0 < int(port) < 65536:
             self.add("RRX202", f"the URL's port {port} is out of range", at)
             return
-        if scheme == "http" and not cb.allow_insecure_url:
+        if scheme == "http" and not cb.allow_insecure_url and self.config.policy.require_https:
             self.add(
                 "RRX201",
                 f"callback {cb.name!r} uses plain http://; events carry patient data",

@@ -136,7 +136,7 @@ _RULES: tuple[Rule, ...] = (
         "RRX013",
         "section-twice",
         "error",
-        "'safety' or 'defaults' is set in more than one file.",
+        "'safety', 'policy', 'manage' or 'defaults' is set in more than one file.",
         "keep the section in one file",
     ),
     Rule(
@@ -219,6 +219,20 @@ _RULES: tuple[Rule, ...] = (
         "A token carrying patient data (PHI) in the URL query, which proxies and servers log.",
         "send it in a header or rely on the request body",
     ),
+    Rule(
+        "RRX204",
+        "host-not-allowed",
+        "error",
+        "The URL's host is not in policy.allowed_hosts (the reviewed destinations).",
+        "send to an allowed host, or add the host to policy.allowed_hosts after review",
+    ),
+    Rule(
+        "RRX205",
+        "bad-allowed-host",
+        "error",
+        "A policy.allowed_hosts entry that is not a host name or a leading '*.' wildcard.",
+        "write a host (hooks.example.com) or *.example.org",
+    ),
     # Headers.
     Rule(
         "RRX301",
@@ -248,6 +262,13 @@ _RULES: tuple[Rule, ...] = (
         "A header that looks secret holds a literal value.",
         "use a reference: ${env:NAME} or ${file:PATH}",
     ),
+    Rule(
+        "RRX305",
+        "required-header-missing",
+        "error",
+        "policy.require_header names a header this callback does not send.",
+        'add the header, e.g. X-Api-Key: "${env:NAME}"',
+    ),
     # Basic auth and secrets.
     Rule(
         "RRX401",
@@ -269,6 +290,13 @@ _RULES: tuple[Rule, ...] = (
         "error",
         "A malformed ${...} secret reference.",
         "use ${env:NAME} or ${file:PATH}",
+    ),
+    Rule(
+        "RRX404",
+        "basic-auth-required",
+        "error",
+        "policy.require_basic_auth applies to this callback, which has no basic_auth.",
+        'add basic_auth: {username: ..., password: "${env:NAME}"}',
     ),
     # Bindings.
     Rule(
@@ -327,6 +355,13 @@ _RULES: tuple[Rule, ...] = (
         "warning",
         "A 'safety.protected' name is not a callback of the configuration.",
         "fix the name or remove it",
+    ),
+    Rule(
+        "RRX604",
+        "previously-conflict",
+        "error",
+        "A 'previously' name is another callback's name, or a former name of two callbacks.",
+        "a former name belongs to one callback only; remove it from the others",
     ),
 )
 

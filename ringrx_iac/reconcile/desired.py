@@ -16,6 +16,7 @@ from typing import Any
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.secrets import SecretError, is_reference, resolve
 from ringrx_iac.diagnostics import Diagnostic, Location
+from ringrx_iac.policy import DestinationPolicy
 from ringrx_iac.sensitive import is_secret_header_name
 
 # What a plan file holds instead of a literal secret written in the YAML.
@@ -38,6 +39,7 @@ class DesiredCallback:
     username: str | None = None
     password: str | None = None
     bind: dict[str, list[str]] = field(default_factory=dict)
+    previously: tuple[str, ...] = ()  # former names: rename the live one in place
     # Where things came from, for messages: the config index and each header's path.
     index: int = 0
     header_paths: dict[str, SourcePath] = field(default_factory=dict)
@@ -71,15 +73,40 @@ class Safety:
 
     max_delete_percent: float = 30
     protected: tuple[str, ...] = ()
+    max_reroute_percent: float = 30
+    max_unbind_percent: float = 30
+    min_impact: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "max_delete_percent": self.max_delete_percent,
+            "protected": list(self.protected),
+            "max_reroute_percent": self.max_reroute_percent,
+            "max_unbind_percent": self.max_unbind_percent,
+            "min_impact": self.min_impact,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Safety:
+        data = data or {}
+        return cls(
+            max_delete_percent=float(data.get("max_delete_percent", 30)),
+            protected=tuple(data.get("protected") or ()),
+            max_reroute_percent=float(data.get("max_reroute_percent", 30)),
+            max_unbind_percent=float(data.get("max_unbind_percent", 30)),
+            min_impact=int(data.get("min_impact", 3)),
+        )
 
 
 @dataclass
 class DesiredState:
-    """Every desired callback, the ``ignore`` globs and the safety settings."""
+    """Every desired callback, the ``ignore`` and ``no-purge`` globs, safety and policy."""
 
     callbacks: list[DesiredCallback]
     ignore: tuple[str, ...] = ()
     safety: Safety = field(default_factory=Safety)
+    policy: DestinationPolicy = field(default_factory=DestinationPolicy)
+    no_purge: tuple[str, ...] = ()  # live callbacks not in the YAML matching these stay
     # Fields that held a literal secret that a plan file could not keep ("callback: field").
     literal_secrets: tuple[str, ...] = ()
 
@@ -107,6 +134,7 @@ class DesiredState:
                     "username": cb.username,
                     "password": password,
                     "bind": cb.bind,
+                    "previously": list(cb.previously),
                     "index": cb.index,
                     "header_paths": {k: list(v) for k, v in cb.header_paths.items()},
                 }
@@ -114,10 +142,9 @@ class DesiredState:
         return {
             "callbacks": callbacks,
             "ignore": list(self.ignore),
-            "safety": {
-                "max_delete_percent": self.safety.max_delete_percent,
-                "protected": list(self.safety.protected),
-            },
+            "safety": self.safety.to_dict(),
+            "policy": self.policy.to_dict(),
+            "no_purge": list(self.no_purge),
             "literal_secrets": sorted(set(literal)),
         }
 
@@ -134,18 +161,18 @@ class DesiredState:
                 username=c.get("username"),
                 password=c.get("password"),
                 bind={k: list(v) for k, v in (c.get("bind") or {}).items()},
+                previously=tuple(c.get("previously") or ()),
                 index=int(c.get("index", 0)),
                 header_paths={k: tuple(v) for k, v in (c.get("header_paths") or {}).items()},
             )
             for c in data.get("callbacks", [])
         ]
-        safety = data.get("safety") or {}
         return cls(
             callbacks=callbacks,
             ignore=tuple(data.get("ignore") or ()),
-            safety=Safety(
-                float(safety.get("max_delete_percent", 30)), tuple(safety.get("protected") or ())
-            ),
+            safety=Safety.from_dict(data.get("safety")),
+            policy=DestinationPolicy.from_dict(data.get("policy")),
+            no_purge=tuple(data.get("no_purge") or ()),
             literal_secrets=tuple(data.get("literal_secrets") or ()),
         )
 
@@ -186,6 +213,7 @@ def from_config(config: Config) -> DesiredState:
                 username=auth.username if auth and use_auth else None,
                 password=auth.password if auth and use_auth else None,
                 bind={k: list(v) for k, v in spec.bind.items()} if spec.bind else {},
+                previously=tuple(spec.previously),
                 index=i,
                 header_paths=header_paths,
             )
@@ -193,7 +221,15 @@ def from_config(config: Config) -> DesiredState:
     return DesiredState(
         callbacks=callbacks,
         ignore=tuple(config.ignore),
-        safety=Safety(config.safety.max_delete_percent, tuple(config.safety.protected)),
+        safety=Safety(
+            max_delete_percent=config.safety.max_delete_percent,
+            protected=tuple(config.safety.protected),
+            max_reroute_percent=config.safety.max_reroute_percent,
+            max_unbind_percent=config.safety.max_unbind_percent,
+            min_impact=config.safety.min_impact,
+        ),
+        policy=DestinationPolicy.from_model(config.policy),
+        no_purge=config.no_purge_globs(),
     )
 
 
