@@ -208,16 +208,29 @@ def test_saved_plan_applies_and_stale_plan_is_refused(
     admin(sim, "POST", "/stats/reset")
     result = run_cli(["apply", "--plan", str(out)], env)
     assert result.exit_code == 1
-    assert (
-        "the plan is stale: the live account changed since it was made; run plan again"
-        in result.stderr
-    )
+    assert "the plan is stale: the live account changed since it was made" in result.stderr
+    assert "run plan again" in result.stderr and "most likely" not in result.stderr
     assert sim_writes(admin(sim, "GET", "/stats")) == 0
     assert run_cli(["plan", cfg, "--out", str(out)], env).exit_code == 0
     env["API_KEY"] = "k-secret-2"  # resolved again from the environment at apply time
     result = run_cli(["apply", "--plan", str(out)], env)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert callbacks(sim)["Upd"]["custom_headers"] == "X-Api-Key:k-secret-2"
+
+
+def test_reapplying_an_applied_plan_says_it_was_probably_applied_already(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    cfg = write(tmp_path)
+    out = tmp_path / "plan.json"
+    assert run_cli(["plan", cfg, "--out", str(out)], env).exit_code == 0
+    assert run_cli(["apply", "--plan", str(out)], env).exit_code == 0
+    admin(sim, "POST", "/stats/reset")
+    result = run_cli(["apply", "--plan", str(out)], env)
+    assert result.exit_code == 1
+    assert "the plan is stale" in result.stderr
+    assert "already matches it, so this plan was most likely applied already" in result.stderr
+    assert sim_writes(admin(sim, "GET", "/stats")) == 0
 
 
 def test_plan_out_refuses_a_literal_secret_and_says_what_to_do(

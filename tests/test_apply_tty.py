@@ -86,7 +86,8 @@ def test_anything_but_yes_cancels_and_changes_nothing(tmp_path: Path, answer: by
         admin(sim, "POST", "/stats/reset")
         code, out = _run_on_pty(_config(tmp_path), sim, answer)
         assert code == 1, out
-        assert "Apply cancelled; nothing was changed." in out
+        assert "Apply cancelled: the answer was not 'yes'. Nothing was changed" in out
+        assert "accepted: " in out and "::" not in out
         assert sim_writes(admin(sim, "GET", "/stats")) == 0
         assert admin(sim, "GET", "/state")["callbacks"] == []
 

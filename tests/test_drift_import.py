@@ -69,7 +69,7 @@ def imported(env: dict[str, str], tmp_path: Path) -> tuple[Path, str]:
 def test_import_writes_references_not_secrets(env: dict[str, str], tmp_path: Path) -> None:
     _, text = imported(env, tmp_path)
     assert "live-pw-1" not in text and "live-key-1" not in text
-    assert text.startswith("# yaml-language-server: $schema=")
+    assert "$schema" not in text  # no schema file near the output: no line pointing nowhere
     assert "RINGRX_SECRET_CRM_INBOUND_SMS_PASSWORD" in text.split("version: 1")[0]
     assert "${env:RINGRX_SECRET_CRM_INBOUND_SMS_X_API_KEY}" in text
     assert "allow_insecure_url: true" in text
@@ -77,6 +77,19 @@ def test_import_writes_references_not_secrets(env: dict[str, str], tmp_path: Pat
     assert "'8000'" in text  # the ambiguous group name is imported by its extension
     stdout = run_cli(["import"], env)
     assert stdout.exit_code == 0 and stdout.stdout == text
+
+
+def test_import_points_at_a_real_schema_file_only(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "ringrx-iac.schema.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "callbacks").mkdir()
+    out = tmp_path / "callbacks" / "all.yaml"
+    assert run_cli(["import", "--out", str(out)], env).exit_code == 0
+    first = out.read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../schemas/ringrx-iac.schema.json"
+    assert (out.parent / first.split("$schema=")[1]).is_file()
+    stdout = run_cli(["import"], env).stdout  # stdout: where it goes is unknown, no line
+    assert "$schema" not in stdout
 
 
 def test_import_round_trip_plan_has_no_changes(env: dict[str, str], tmp_path: Path) -> None:

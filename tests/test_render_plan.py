@@ -139,9 +139,9 @@ def test_text_shows_every_action_with_its_mark() -> None:
     assert '  ~ update callback "All CDRs" (id 42)' in out
     assert '-/+ replace callback "Fax hook" (type sms -> fax, id 43)' in out
     assert '  - delete callback "Old" (cdr, id 44)' in out
-    assert '  + bind "CRM inbound SMS" to 1 phone_numbers:' in out
-    assert '  ~ rebind 1 phone_numbers from "Old SMS" to "CRM inbound SMS":' in out
-    assert '  - unbind 1 phone_numbers from "Old SMS":' in out
+    assert '  + bind "CRM inbound SMS" to 1 phone number:' in out
+    assert '  ~ rebind 1 phone number from "Old SMS" to "CRM inbound SMS":' in out
+    assert '  - unbind 1 phone number from "Old SMS":' in out
     for target in ("+18185559876", "+18185551234", "+18185550000"):
         assert target in out
 
@@ -202,7 +202,7 @@ def test_text_colour_only_when_asked() -> None:
 def test_text_many_binds_are_grouped_and_truncated() -> None:
     out = render_plan_text(many_binds(25), color=False)
     assert out.count("+ bind ") == 1  # one group heading
-    assert '+ bind "Mass SMS" to 25 phone_numbers:' in out
+    assert '+ bind "Mass SMS" to 25 phone numbers:' in out
     assert "+18185550009" in out
     assert "+18185550010" not in out
     assert "... and 15 more" in out
@@ -476,3 +476,20 @@ def test_color_enabled(tty: bool, env: dict[str, str], expected: bool) -> None:
 
 def test_color_enabled_on_stream_without_isatty() -> None:
     assert color_enabled(object(), {}) is False
+
+
+def test_counted_nouns_are_singular_for_one() -> None:
+    """"1 change" and "to 1 fax service", never "1 changes" or "1 fax_services"."""
+    change = {
+        "action": "bind",
+        "callback": "Fax hook",
+        "target_kind": "fax_services",
+        "target": "Main Fax",
+    }
+    plan = {"format_version": "1.0", "changes": [change], "summary": {"bind": 1, "total": 1}}
+    assert 'bind "Fax hook" to 1 fax service:' in render_plan_text(plan, color=False)
+    markdown = render_plan_markdown(plan)
+    assert "<summary>Bindings (1 change)</summary>" in markdown
+    assert "1 fax service" in markdown and "fax_services" not in markdown
+    two = {**plan, "changes": [change, {**change, "target": "Back Fax"}]}
+    assert "to 2 fax services:" in render_plan_text(two, color=False)

@@ -115,3 +115,57 @@ def test_text_colour_only_when_asked() -> None:
     diag = Diagnostic("RRX101", "error", "m", "h", Location("f.yaml", 1, 2))
     assert "\x1b[31m" in render_text([diag], ["f.yaml"], color=True)
     assert "\x1b[" not in render_text([diag], ["f.yaml"], color=False)
+
+
+def test_github_format_says_valid_with_a_notice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["validate", "--format", "github", write(tmp_path, GOOD)], capsys)
+    assert code == 0
+    assert out == "::notice title=ringrx-iac validate::valid (1 file)\n"
+    _, out, _ = run(["validate", "--format", "github", write(tmp_path, WARN)], capsys)
+    assert (
+        out.splitlines()[-1] == "::notice title=ringrx-iac validate::valid with 1 warning (1 file)"
+    )
+    _, out, _ = run(["validate", "--format", "github", write(tmp_path, BAD)], capsys)
+    assert "::notice" not in out
+
+
+def test_several_paths_are_each_checked_with_one_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pre-commit passes every changed file: each is a configuration of its own."""
+    (tmp_path / "a.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(GOOD.replace("name: A", "name: B"), encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(BAD, encoding="utf-8")
+    a, b, bad = (str(tmp_path / n) for n in ("a.yaml", "b.yaml", "bad.yaml"))
+    code, out, _ = run(["validate", a, b], capsys)
+    assert (code, out) == (0, "valid (2 files, 2 callbacks)\n")
+    code, out, _ = run(["validate", a, bad, b], capsys)
+    assert code == 1
+    assert out.startswith(f"{bad}:3:54: error RRX101")
+    assert out.splitlines()[-1] == "invalid: 1 error, 0 warnings (3 files, 3 callbacks)"
+    code, out, _ = run(["validate", "--format", "json", a, bad], capsys)
+    doc = json.loads(out)
+    assert code == 1 and doc["valid"] is False and doc["files"] == [a, bad]
+
+
+def test_usage_errors_are_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["plan", "--format", "xml", write(tmp_path, GOOD)], capsys)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("error: Invalid value for '--format': 'xml' is not one of")
+    assert err.rstrip().endswith("(see 'ringrx-iac plan --help')")
+    code, _, err = run(["validate"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "Missing argument 'PATHS...'" in err
+    code, _, err = run(["nosuch"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "No such command 'nosuch'" in err
+
+
+@pytest.mark.parametrize("command", ["plan", "drift", "apply", "validate"])
+def test_help_describes_format(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([command, "--help"], capsys)
+    help_line = " ".join(out.split("--format", 1)[1].split())
+    assert code == 0 and "json" in help_line and "for" in help_line.split("--", 1)[0]

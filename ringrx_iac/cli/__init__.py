@@ -25,12 +25,22 @@ for module in (commands_config, commands_reconcile, commands_simulator):
         cli.add_command(command)
 
 
+def usage_error_line(exc: click.UsageError) -> str:
+    """Bad usage as one line: ``error: <what is wrong> (see 'ringrx-iac plan --help')``."""
+    message = " ".join(exc.format_message().split())
+    where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return f"error: {message}{where}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: maps click's usage errors (exit 2) to exit 1."""
     try:
         code = cli.main(args=argv, prog_name="ringrx-iac", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
+        code = 1
+    except click.UsageError as exc:
+        click.echo(usage_error_line(exc), err=True)
         code = 1
     except click.ClickException as exc:
         exc.show()

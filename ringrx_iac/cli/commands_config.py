@@ -21,7 +21,7 @@ def schema_text() -> str:
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
     "--format",
     "output_format",
@@ -33,31 +33,36 @@ def schema_text() -> str:
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @template_options
 def validate(
-    path: str,
+    paths: tuple[str, ...],
     output_format: str,
     strict: bool,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
 ) -> None:
-    """Check the configuration at PATH (a file or a directory of *.yaml) offline.
+    """Check the configuration at each PATH (a file or a directory of *.yaml) offline.
 
-    Needs no credentials and no secrets: ${env:...} references are checked for syntax
-    only. Exit 0 when there is no error, 1 when there is one (or a warning with --strict).
+    Several PATHs (as pre-commit passes them) are each checked as a configuration of
+    their own, with one report. Needs no credentials and no secrets: ${env:...}
+    references are checked for syntax only. Exit 0 when there is no error, 1 when there
+    is one (or a warning with --strict).
     """
     try:
         values = collect_variables(variables, var_files)
     except VariableError as exc:
         raise click.UsageError(str(exc)) from None
-    result = load(path, values)
-    failed = result.has_errors or (strict and bool(result.diagnostics))
+    results = [load(path, values) for path in paths]
+    diagnostics = [d for r in results for d in r.diagnostics]
+    files = [f for r in results for f in r.files]
+    failed = any(r.has_errors for r in results) or (strict and bool(diagnostics))
     if output_format == "json":
-        click.echo(render_json(result.diagnostics, result.files, not failed), nl=False)
+        click.echo(render_json(diagnostics, files, not failed), nl=False)
     elif output_format == "github":
-        click.echo(render_github(result.diagnostics), nl=False)
+        click.echo(render_github(diagnostics, files), nl=False)
     else:
         color = color_enabled(sys.stdout)
-        callbacks = len(result.config.callbacks) if result.config else None
-        text = render_text(result.diagnostics, result.files, color, callbacks)
+        configs = [r.config for r in results]
+        callbacks = sum(len(c.callbacks) for c in configs if c) if all(configs) else None
+        text = render_text(diagnostics, files, color, callbacks)
         click.echo(text, nl=False, color=color)
     if failed:
         raise click.exceptions.Exit(1)

@@ -32,7 +32,7 @@ from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.applier import Action, Applier, ApplyReport
 from ringrx_iac.reconcile.desired import DesiredState, Locator, from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
-from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
+from ringrx_iac.reconcile.importer import ImportProblem, import_yaml, schema_reference
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
 from ringrx_iac.render.diagnostics import render_text
@@ -46,7 +46,19 @@ from ringrx_iac.render.terminal import echo, stream_color, style
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_ACTIONS = 20
-STALE_MESSAGE = "the plan is stale: the live account changed since it was made; run plan again"
+STALE_MESSAGE = (
+    "the plan is stale: the live account changed since it was made (an edit in the portal, "
+    "another apply, or this very plan applied already); nothing was changed; run plan again"
+)
+APPLIED_MESSAGE = (
+    "the plan is stale: the live account changed since it was made and now already matches "
+    "it, so this plan was most likely applied already (a saved plan applies once); nothing "
+    "was changed; run plan again to check"
+)
+CANCELLED_MESSAGE = (
+    "Apply cancelled: the answer was not 'yes'. Nothing was changed (exit 1; "
+    "use --auto-approve to skip the question)."
+)
 
 
 class CommandError(Exception):
@@ -154,11 +166,14 @@ def _read_live(
 
 
 FORMAT = click.Choice(["text", "json", "markdown"])
+FORMAT_HELP = (
+    "text for people, json for tools (docs/plan-format.md), markdown for a pull-request comment."
+)
 
 
 @click.command("plan")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False), help="Save the plan for apply --plan."
@@ -206,7 +221,7 @@ def _refuse_literal_secrets(state: DesiredState, out: str) -> None:
 
 @click.command("drift")
 @click.argument("path", type=click.Path(exists=True))
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help=FORMAT_HELP)
 @template_options
 @client_options
 @_handle_errors
@@ -255,14 +270,18 @@ def _action_log(path: str | None) -> Iterator[Callable[[dict[str, Any]], None] |
 def _confirm() -> None:
     if not sys.stdin.isatty():
         raise CommandError("refusing to apply without --auto-approve when stdin is not a terminal")
-    answer = click.prompt(
-        "Do you want to apply these changes? Only 'yes' will be accepted:",
-        default="",
-        show_default=False,
-        err=True,
-    )
+    try:
+        answer = click.prompt(
+            "Do you want to apply these changes? Only 'yes' will be accepted",
+            default="",
+            show_default=False,
+            err=True,
+        )
+    except click.exceptions.Abort:  # Ctrl-C or end of input at the prompt
+        answer = ""
+        echo("", err=True)
     if answer.strip() != "yes":
-        echo("Apply cancelled; nothing was changed.", err=True)
+        echo(CANCELLED_MESSAGE, err=True)
         raise click.exceptions.Exit(1)
 
 
@@ -301,7 +320,12 @@ class _Progress:
 )
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), help="JSON-lines audit log.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json prints {plan, report, remaining} (docs/plan-format.md).",
 )
 @template_options
 @client_options
@@ -336,7 +360,7 @@ def apply_command(
         async with _client(parallelism, insecure, debug, read_only=False) as client:
             account = await client.fetch_account()
             if saved is not None and normalise(account).fingerprint() != saved.live_fingerprint:
-                raise CommandError(STALE_MESSAGE)
+                raise CommandError(_why_stale(desired, account))
             plan = _plan_or_exit(desired, account)
             if fmt == "text":
                 echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
@@ -355,6 +379,12 @@ def apply_command(
             return await _execute(client, plan, desired, parallelism, log_file, fmt, color)
 
     raise click.exceptions.Exit(asyncio.run(run()))
+
+
+def _why_stale(desired: Desired, account: RemoteAccount) -> str:
+    """The stale-plan message; it says so when the account already matches the plan."""
+    plan = plan_for(desired.state, account, os.environ, desired.base_dir, desired.locate)
+    return APPLIED_MESSAGE if not plan.errors and not plan.has_changes else STALE_MESSAGE
 
 
 async def _execute(
@@ -414,7 +444,8 @@ def _print_report(report: ApplyReport, after: Plan, fmt: str, color: bool, plan:
 @_handle_errors
 def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> None:
     """Write YAML for the live account; secrets become ${env:...} references."""
-    result = import_yaml(_fetch_read_only(parallelism, insecure, debug))
+    schema = schema_reference(Path(out).parent) if out != "-" else None
+    result = import_yaml(_fetch_read_only(parallelism, insecure, debug), schema)
     for warning in result.warnings:
         echo(f"warning: {warning}", err=True)
     if out == "-":

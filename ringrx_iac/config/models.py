@@ -7,7 +7,7 @@ Unknown keys are rejected everywhere.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -158,6 +158,11 @@ class Defaults(StrictModel):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+# `callbacks:` or `ignore:` with nothing after it is YAML null, which the loader takes as an
+# empty list; the schema says so too, so editors do not flag a file the tool accepts.
+_EMPTY_OK: dict[str, Any] = {"type": ["array", "null"]}
+
+
 class Config(StrictModel):
     """A whole configuration: one file, or the merge of a directory of files."""
 
@@ -171,7 +176,9 @@ class Config(StrictModel):
 
     version: Literal[1] = Field(description="Configuration language version.")
     ignore: list[str] = Field(
-        default_factory=list, description="Globs on names of live callbacks left alone."
+        default_factory=list,
+        description="Globs on names of live callbacks left alone.",
+        json_schema_extra=_EMPTY_OK,
     )
     safety: Safety = Field(default_factory=Safety)
     policy: Policy = Field(default_factory=Policy)
@@ -181,7 +188,7 @@ class Config(StrictModel):
         "they are left alone; or {no-purge: [globs]} for the matching names only.",
     )
     defaults: Defaults = Field(default_factory=Defaults)
-    callbacks: list[CallbackSpec] = Field(default_factory=list)
+    callbacks: list[CallbackSpec] = Field(default_factory=list, json_schema_extra=_EMPTY_OK)
 
     def effective_headers(self, callback: CallbackSpec) -> dict[str, str]:
         """Headers RingRx should send for ``callback``: defaults, then its own."""

@@ -9,8 +9,10 @@ marker wrapped in ``{%raw%}...{%endraw%}``: it renders back to the live value.
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -21,7 +23,7 @@ from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.reconcile.live import LiveCallback, LiveState, LiveTarget, normalise
 from ringrx_iac.sensitive import is_secret_header_name
 
-SCHEMA_COMMENT = "yaml-language-server: $schema=../schemas/ringrx-iac.schema.json"
+SCHEMA_FILE = "ringrx-iac.schema.json"
 _JINJA_RE = re.compile(r"\{[{%#]")
 
 
@@ -70,8 +72,26 @@ def _bind_key(live: LiveState, target: LiveTarget) -> str:
     return target.display
 
 
-def import_yaml(account: RemoteAccount) -> ImportResult:
-    """Render the live account as a config file (text), with the variables to set."""
+def schema_reference(out_dir: Path) -> str | None:
+    """A relative path from ``out_dir`` to a real ``ringrx-iac.schema.json``, or None.
+
+    Looks in ``out_dir`` and each parent, directly and in a ``schemas/`` folder (the layout
+    of this repository; ``ringrx-iac schema > ringrx-iac.schema.json`` makes one).
+    """
+    start = out_dir.resolve()
+    for folder in (start, *start.parents):
+        for candidate in (folder / SCHEMA_FILE, folder / "schemas" / SCHEMA_FILE):
+            if candidate.is_file():
+                return Path(os.path.relpath(candidate, start)).as_posix()
+    return None
+
+
+def import_yaml(account: RemoteAccount, schema: str | None = None) -> ImportResult:
+    """Render the live account as a config file (text), with the variables to set.
+
+    ``schema``: the path of the JSON Schema for the ``yaml-language-server`` comment
+    (see :func:`schema_reference`); no such comment without it.
+    """
     live = normalise(account)
     names: dict[str, list[LiveCallback]] = {}
     for cb in live.callbacks:
@@ -103,7 +123,8 @@ def import_yaml(account: RemoteAccount) -> ImportResult:
     doc = CommentedMap()
     doc["version"] = 1
     doc["callbacks"] = callbacks
-    header = [SCHEMA_COMMENT, "Imported from the live RingRx account by 'ringrx-iac import'."]
+    header = [f"yaml-language-server: $schema={schema}"] if schema else []
+    header.append("Imported from the live RingRx account by 'ringrx-iac import'.")
     if result.variables:
         header.append("Secrets are not written here. Set these variables before plan/apply:")
         header += [f"  {name}" for name in result.variables]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.render.terminal import style
+from ringrx_iac.render.words import plural
 
 FORMATS = ("text", "json", "github")
 
@@ -15,10 +16,6 @@ def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> tuple[in
     """(errors, warnings) among ``diagnostics``."""
     errors = sum(1 for d in diagnostics if d.is_error)
     return errors, len(diagnostics) - errors
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def render_text(
@@ -37,14 +34,14 @@ def render_text(
         if d.hint:
             lines.append(f"    {style('hint:', 'dim', color)} {d.hint}")
     errors, warnings = summary(diagnostics, files)
-    scope = _plural(len(files), "file")
+    scope = plural(len(files), "file")
     if callbacks is not None:
-        scope += f", {_plural(callbacks, 'callback')}"
+        scope += f", {plural(callbacks, 'callback')}"
     if errors:
-        text = f"invalid: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} ({scope})"
+        text = f"invalid: {plural(errors, 'error')}, {plural(warnings, 'warning')} ({scope})"
         lines.append(style(text, "red", color))
     elif warnings:
-        lines.append(style(f"valid with {_plural(warnings, 'warning')} ({scope})", "yellow", color))
+        lines.append(style(f"valid with {plural(warnings, 'warning')} ({scope})", "yellow", color))
     else:
         lines.append(style(f"valid ({scope})", "green", color))
     return "\n".join(lines) + "\n"
@@ -77,8 +74,12 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(diagnostics: Sequence[Diagnostic]) -> str:
-    """GitHub workflow commands: ``::error file=F,line=L,col=C,title=CODE::message (hint)``."""
+def render_github(diagnostics: Sequence[Diagnostic], files: Sequence[str] = ()) -> str:
+    """GitHub workflow commands: ``::error file=F,line=L,col=C,title=CODE::message (hint)``.
+
+    Without errors a last ``::notice`` says the configuration is valid, so a passing run
+    shows something too.
+    """
     lines: list[str] = []
     for d in diagnostics:
         props: list[str] = []
@@ -92,4 +93,9 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
         message = f"{d.message} ({d.hint})" if d.hint else d.message
         command = "error" if d.is_error else "warning"
         lines.append(f"::{command} {','.join(props)}::{_escape_data(message)}")
+    errors, warnings = summary(diagnostics, files)
+    if not errors:
+        result = f"valid with {plural(warnings, 'warning')}" if warnings else "valid"
+        scope = plural(len(files), "file")
+        lines.append(f"::notice title=ringrx-iac validate::{_escape_data(f'{result} ({scope})')}")
     return "".join(line + "\n" for line in lines)

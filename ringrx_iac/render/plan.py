@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ringrx_iac.render.terminal import style
+from ringrx_iac.render.words import count_targets, plural
 
 SENSITIVE = "(sensitive)"
 SENSITIVE_CHANGED = "(sensitive value changed)"
@@ -214,17 +215,19 @@ def _shown_targets(group: Sequence[Mapping[str, Any]]) -> tuple[list[Any], int]:
 
 
 def _group_heading(group: Sequence[Mapping[str, Any]], fmt: Any) -> str:
-    """``bind "CB" to 3 phone_numbers`` with names formatted by ``fmt``."""
+    """``bind "CB" to 3 phone numbers`` with names formatted by ``fmt``."""
     first = group[0]
     action = str(first.get("action"))
     kind = str(first.get("target_kind", "targets"))
     name = fmt(first.get("callback", ""))
     n = len(group)
     if action == "bind":
-        return f"bind {name} to {n} {kind}"
+        return f"bind {name} to {count_targets(n, kind)}"
     if action == "rebind":
-        return f"rebind {n} {kind} from {fmt(first.get('from_callback', ''))} to {name}"
-    return f"unbind {n} {kind} from {name}"
+        return (
+            f"rebind {count_targets(n, kind)} from {fmt(first.get('from_callback', ''))} to {name}"
+        )
+    return f"unbind {count_targets(n, kind)} from {name}"
 
 
 # --------------------------------------------------------------------------- text
@@ -442,11 +445,15 @@ def render_plan_markdown(plan: Mapping[str, Any], title: str = "plan") -> str:
         n_cb = sum(counts[a] for a in CALLBACK_ACTIONS)
         n_bind = sum(counts[a] for a in BINDING_ACTIONS)
         if callback_items:
-            section, used = _md_section(f"Callbacks ({n_cb} changes)", callback_items, budget)
+            section, used = _md_section(
+                f"Callbacks ({plural(n_cb, 'change')})", callback_items, budget
+            )
             lines += section
             budget -= used
         if binding_items:
-            section, _ = _md_section(f"Bindings ({n_bind} changes)", binding_items, budget)
+            section, _ = _md_section(
+                f"Bindings ({plural(n_bind, 'change')})", binding_items, budget
+            )
             lines += section
     warnings = plan.get("warnings") or []
     if warnings:
