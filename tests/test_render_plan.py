@@ -479,7 +479,7 @@ def test_color_enabled_on_stream_without_isatty() -> None:
 
 
 def test_counted_nouns_are_singular_for_one() -> None:
-    """"1 change" and "to 1 fax service", never "1 changes" or "1 fax_services"."""
+    """Say "1 change" and "to 1 fax service", never "1 changes" or "1 fax_services"."""
     change = {
         "action": "bind",
         "callback": "Fax hook",
