@@ -138,4 +138,4 @@ def test_import_reports_live_values_the_config_language_refuses(
     assert "imported configuration has 1 error(s)" in result.stderr
     assert f"{out}:" in result.stderr and "RRX401" in result.stderr
     clean = run_cli(["import"], env)
-    assert clean.stdout.startswith("# yaml-language-server")
+    assert clean.stdout.startswith("# Imported from the live RingRx account")
