@@ -4,57 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from receiver import Receiver
 
-from ringrx_iac.simulator.events import parse_headers, replace_tokens
 from ringrx_iac.simulator.server import SimulatorServer
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1:0 that records every POST and answers 200."""
-
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        received = self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length", 0))
-                received.append(Received(self.path, dict(self.headers), self.rfile.read(length)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from ringrx_iac.webhook.request import parse_headers, replace_tokens
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +63,12 @@ def test_sms_event_fires_the_bound_callback(admin: httpx.Client, receiver: Recei
     assert [d["status"] for d in deliveries] == [200]
     [got] = receiver.requests
     assert got.path == "/sms/8185559876?from=8185551234&msg=Test%20callback&x={unknown}"
-    assert got.headers["AuthToken"] == "abc-8185551234"
-    assert got.headers["X-Message"] == "Test callback"
-    assert got.headers["X-Static"] == "literal"
+    assert got.header("AuthToken") == "abc-8185551234"
+    assert got.header("X-Message") == "Test callback"
+    assert got.header("X-Static") == "literal"
     expected = base64.b64encode(b"ringrx-{from}:s3cret").decode()  # auth is not replaced
-    assert got.headers["Authorization"] == "Basic " + expected
-    assert got.headers["Content-Type"] == "application/json"
+    assert got.header("Authorization") == "Basic " + expected
+    assert got.header("Content-Type") == "application/json"
     assert json.loads(got.body) == {
         "from": "8185551234",
         "to": "8185559876",
@@ -161,7 +119,7 @@ def test_voicemail_posts_the_file(admin: httpx.Client, receiver: Receiver) -> No
     assert r.json()["deliveries"][0]["status"] == 200
     [got] = receiver.requests
     assert got.path == "/vm?caller=%2B18185551234&file=voicemail-5012.wav&mb=1002"
-    assert got.headers["Content-Type"] == "audio/wav"
+    assert got.header("Content-Type") == "audio/wav"
     assert got.body.startswith(b"RIFF") and b"WAVE" in got.body[:12]
 
 
@@ -177,7 +135,7 @@ def test_fax_with_a_given_file(admin: httpx.Client, receiver: Receiver) -> None:
     [got] = receiver.requests
     assert got.path == "/fax/2"
     assert got.body == b"%PDF-fake"
-    assert got.headers["Content-Type"] == "application/pdf"
+    assert got.header("Content-Type") == "application/pdf"
 
 
 def test_global_types_fire_every_callback(admin: httpx.Client, receiver: Receiver) -> None:
