@@ -11,7 +11,12 @@ import sys
 import click
 
 from ringrx_iac import __version__
-from ringrx_iac.cli import commands_config, commands_reconcile, commands_simulator
+from ringrx_iac.cli import (
+    commands_config,
+    commands_reconcile,
+    commands_simulator,
+    commands_webhook,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,7 +25,7 @@ def cli() -> None:
     """RingRx callbacks (webhooks) as code: validate, plan, apply, drift, import."""
 
 
-for module in (commands_config, commands_reconcile, commands_simulator):
+for module in (commands_config, commands_reconcile, commands_simulator, commands_webhook):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -1,0 +1,180 @@
+"""``render``, ``test`` and ``probe``: what RingRx sends, and whether the receiver takes it.
+
+``render`` is offline and shows each selected callback's request for a sample event;
+``test`` runs the receiver contract tests of ``tests.yaml``; ``probe`` sends one marked
+synthetic event to each selected callback's real URL. All build requests with
+:func:`ringrx_iac.webhook.request.build_request`, the simulator's own code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ringrx_iac.cli.options import template_options
+from ringrx_iac.config.loader import load
+from ringrx_iac.config.models import Config
+from ringrx_iac.config.template import VariableError, collect_variables
+from ringrx_iac.reconcile.desired import DesiredCallback, from_config
+from ringrx_iac.render.diagnostics import render_text as render_diagnostics
+from ringrx_iac.render.terminal import echo, stream_color, style
+from ringrx_iac.render.webhook import (
+    FORMATS,
+    Rendered,
+    Reveal,
+    render_curl,
+    render_json,
+    render_text,
+)
+from ringrx_iac.webhook.eventfile import EventFileError, load_fields
+from ringrx_iac.webhook.notes import notes
+from ringrx_iac.webhook.request import Event, build_request
+from ringrx_iac.webhook.secrets import table_for, to_callback
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class WebhookCommandError(Exception):
+    """A user-facing failure: one line on stderr, exit 1."""
+
+
+def _handle_errors(func: F) -> F:
+    """Known failures become one clear line on stderr and exit 1 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (WebhookCommandError, VariableError, EventFileError) as exc:
+            echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@dataclass
+class Loaded:
+    """A valid configuration, as the webhook commands use it."""
+
+    config: Config
+    callbacks: list[DesiredCallback]
+    base_dir: Path
+
+
+def load_config(path: str, variables: tuple[str, ...], var_files: tuple[str, ...]) -> Loaded:
+    """Load and lint; errors are printed (file:line:col) and end the command with 1."""
+    result = load(Path(path), collect_variables(variables, var_files))
+    if result.errors or result.config is None:
+        text = render_diagnostics(result.diagnostics, result.files, stream_color(err=True))
+        echo(text, err=True, nl=False)
+        raise click.exceptions.Exit(1)
+    return Loaded(result.config, from_config(result.config).callbacks, result.base_dir)
+
+
+def select(callbacks: list[DesiredCallback], names: tuple[str, ...]) -> list[DesiredCallback]:
+    """The callbacks named (all when none is); an unknown name is an error with a suggestion."""
+    if not names:
+        return callbacks
+    by_name = {cb.name: cb for cb in callbacks}
+    for name in names:
+        if name not in by_name:
+            close = difflib.get_close_matches(name, list(by_name), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(repr(n) for n in by_name) or "none"
+            raise WebhookCommandError(
+                f"no callback named {name!r} in the configuration{hint} (callbacks: {known})"
+            )
+    wanted = set(names)
+    return [cb for cb in callbacks if cb.name in wanted]
+
+
+def callback_option(func: F) -> F:
+    return click.option(
+        "--callback",
+        "callback_names",
+        multiple=True,
+        metavar="NAME",
+        help="Only this callback (repeatable; default: every callback).",
+    )(func)
+
+
+@click.command("render")
+@click.argument("path", type=click.Path(path_type=str))
+@callback_option
+@click.option(
+    "--event",
+    "event_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML/JSON mapping of event fields laid over the built-in sample.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, curl for a runnable shell command.",
+)
+@click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Show secret values whose references are set (masked by default; curl never shows them).",
+)
+@template_options
+@_handle_errors
+def render_command(
+    path: str,
+    callback_names: tuple[str, ...],
+    event_file: Path | None,
+    fmt: str,
+    show_secrets: bool,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> None:
+    """Show the request RingRx would send for each callback in PATH, offline.
+
+    For a sample event of the callback's type (every documented token has a value;
+    --event overrides fields): method, URL after token replacement, headers, basic auth,
+    body and content type. Secrets are masked unless --show-secrets.
+    """
+    loaded = load_config(path, variables, var_files)
+    overrides = load_fields(event_file) if event_file else {}
+    source = "sample" if event_file is None else str(event_file)
+    items = [
+        render_one(cb, overrides, source, loaded.base_dir)
+        for cb in select(loaded.callbacks, callback_names)
+    ]
+    if fmt == "json":
+        echo(render_json(items, Reveal(show_secrets, os.environ, loaded.base_dir)), nl=False)
+    elif fmt == "curl":
+        echo(render_curl(items), nl=False, color=False)
+    else:
+        color = stream_color()
+        text = render_text(
+            items,
+            Reveal(show_secrets, os.environ, loaded.base_dir),
+            lambda text, name: style(text, name, color),
+        )
+        echo(text, nl=False, color=color)
+
+
+def render_one(
+    cb: DesiredCallback, overrides: dict[str, Any], source: str, base_dir: Path
+) -> Rendered:
+    """``cb``'s request for its sample event with ``overrides``, secrets as markers."""
+    table = table_for(cb, base_dir)
+    callback = to_callback(cb, table.hide)
+    request = build_request(callback, Event.sample(cb.type, overrides))
+    return Rendered(
+        cb.name, cb.type, source, request, table, tuple(notes(callback, request.payload))
+    )
+
+
+COMMANDS: list[click.Command] = [render_command]
