@@ -7,6 +7,7 @@ types of `ringrx_iac.api.types`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 
 from ringrx_iac.api import endpoints
-from ringrx_iac.api.auth import RingRxAuth, is_auth_path
+from ringrx_iac.api.auth import RingRxAuth
 from ringrx_iac.api.credentials import ENV_BASE_URL, ClientSettings
 from ringrx_iac.api.debuglog import enable_debug_logging, log_request, log_response
 from ringrx_iac.api.errors import (
@@ -33,6 +34,7 @@ from ringrx_iac.api.errors import (
     ValidationError,
     field_errors_from_body,
 )
+from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
 from ringrx_iac.api.retry import RetryBudget, parse_retry_after
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 
@@ -40,8 +42,6 @@ __all__ = ["ClientSettings", "RingRxClient"]
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _DOMAIN_CALLBACK_FIELDS = frozenset(endpoints.CALLBACK_FIELDS) - {"id"}
-# Transport errors after which the request surely never reached the server.
-_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _AmbiguousFailure(Exception):
@@ -143,13 +143,6 @@ def _transport_error(
     )
 
 
-def _request_path(exc: httpx.TransportError) -> str | None:
-    try:
-        return exc.request.url.path
-    except RuntimeError:
-        return None
-
-
 class RingRxClient:
     """Async client of the RingRx callbacks API. Use as ``async with RingRxClient(settings)``."""
 
@@ -190,9 +183,14 @@ class RingRxClient:
             event_hooks={"request": hooks_request, "response": [log_response]},
             follow_redirects=False,
         )
-        # Ids of callbacks this client has seen; a POST retried after an ambiguous failure
-        # looks for a callback with the name among the ids it did not know.
-        self._known_callback_ids: set[Any] | None = None
+        # How an ambiguous create is settled (see `create_callback`): the ids of the
+        # callbacks that existed before this client's creates (None until first listed),
+        # the ids this client's creates returned or recovered, and how many creates are
+        # in flight (a list taken while one is may hold its unacknowledged callback, so it
+        # must not become the baseline).
+        self._baseline_ids: set[Any] | None = None
+        self._claimed_ids: set[Any] = set()
+        self._creates_in_flight = 0
         self._baseline_lock = asyncio.Lock()
 
     async def __aenter__(self) -> RingRxClient:
@@ -242,9 +240,7 @@ class RingRxClient:
                     response = await self._http.request(method, path, json=json)
             except httpx.TransportError as exc:
                 error: RingRxError = _transport_error(exc, method, path, self.settings.base_url)
-                sent = not isinstance(exc, _NOT_SENT_ERRORS) and not is_auth_path(
-                    _request_path(exc) or path
-                )
+                sent = transport_error_may_have_reached(exc, path)
                 if sent and not idempotent:
                     raise _AmbiguousFailure(error) from exc
                 ambiguous_before = ambiguous_before or sent
@@ -263,7 +259,7 @@ class RingRxClient:
                 error = _error_for(response)
                 if status == 429:
                     delay = parse_retry_after(response.headers.get("Retry-After"))
-                elif status >= 500:
+                elif status_may_have_reached(status):
                     if not idempotent:
                         raise _AmbiguousFailure(error)
                     ambiguous_before = True
@@ -306,15 +302,12 @@ class RingRxClient:
         data = await self._get_json("list", endpoints.CALLBACKS_PATH)
         return [callback_from_wire(item) for item in _as_list(data, endpoints.CALLBACKS_PATH)]
 
-    def _remember(self, callbacks: list[RemoteCallback]) -> None:
-        if self._known_callback_ids is None:
-            self._known_callback_ids = set()
-        self._known_callback_ids.update(cb.id for cb in callbacks)
-
     async def list_callbacks(self) -> list[RemoteCallback]:
-        """All callbacks of the account."""
+        """All callbacks of the account (taken as the create baseline when no create runs)."""
+        in_flight_before = self._creates_in_flight
         callbacks = await self._list_callbacks_raw()
-        self._remember(callbacks)
+        if in_flight_before == 0 and self._creates_in_flight == 0:
+            self._baseline_ids = {cb.id for cb in callbacks}
         return callbacks
 
     async def get_callback(self, callback_id: Any) -> RemoteCallback:
@@ -347,55 +340,78 @@ class RingRxClient:
     # -- writing ---------------------------------------------------------------------------
 
     async def create_callback(self, fields: Mapping[str, Any]) -> RemoteCallback:
-        """Create a callback from domain fields; never duplicates it on a flaky network."""
+        """Create a callback from domain fields; never duplicates it on a flaky network.
+
+        Why an ambiguous create (sent, no definite answer: see `ringrx_iac.api.outcome`)
+        is settled correctly at any parallelism: managed names are unique in the account,
+        and apply creates a name only when the account has no callback of that name (or,
+        for a replacement, only one of another type). So "is there now a live callback
+        with this name and type that was not in the baseline (the account as listed
+        before this client's creates) and that no other create of this client has
+        claimed?" answers "did my POST happen?". Callbacks that other in-flight POSTs just
+        created carry other names, or are claimed by the create they belong to, so they
+        can never be mistaken for this one, nor hide it: the baseline is fixed before the
+        creates start and a recovery lookup never adds to it. Only when the answer is
+        "no" is the POST sent again. The lookup waits the backoff first, so a request the
+        server was still processing when its answer was lost has landed by then.
+        """
         body = {endpoints.CALLBACK_ROOT_KEY: callback_to_wire(fields)}
         self._check_writable("POST", endpoints.CALLBACKS_PATH)
-        await self._ensure_known_callbacks()
+        await self._ensure_baseline()
         budget = RetryBudget(self.settings.retry, clock=self._clock)
-        while True:
-            try:
-                response = await self._send(
-                    "create", "POST", endpoints.CALLBACKS_PATH, json=body, budget=budget
-                )
-            except _AmbiguousFailure as failure:
-                found = await self._find_created(fields)
-                if found is not None:
-                    return found
-                delay = self.settings.retry.backoff(budget.attempts, self._rng)
-                if not budget.allows_wait(delay):
-                    raise failure.error from None
-                await self._sleep(delay)
-                continue
-            created = callback_from_wire(self._parse_body(response))
-            self._remember([created])
-            return created
+        self._creates_in_flight += 1
+        try:
+            while True:
+                try:
+                    response = await self._send(
+                        "create", "POST", endpoints.CALLBACKS_PATH, json=body, budget=budget
+                    )
+                except _AmbiguousFailure as failure:
+                    delay = self.settings.retry.backoff(budget.attempts, self._rng)
+                    if not budget.allows_wait(delay):
+                        # Out of retries: one last look, so a create that happened is kept.
+                        found = await self._find_created(fields)
+                        if found is not None:
+                            return found
+                        raise failure.error from None
+                    await self._sleep(delay)
+                    found = await self._find_created(fields)
+                    if found is not None:
+                        return found
+                    continue
+                created = callback_from_wire(self._parse_body(response))
+                self._claimed_ids.add(created.id)
+                return created
+        finally:
+            self._creates_in_flight -= 1
 
-    async def _ensure_known_callbacks(self) -> None:
+    async def _ensure_baseline(self) -> None:
         """List callbacks once if this client never has, so new ids can be told apart."""
-        if self._known_callback_ids is not None:
+        if self._baseline_ids is not None:
             return
         async with self._baseline_lock:
-            if self._known_callback_ids is None:
-                await self.list_callbacks()
+            if self._baseline_ids is None:
+                self._baseline_ids = {cb.id for cb in await self._list_callbacks_raw()}
 
     async def _find_created(self, fields: Mapping[str, Any]) -> RemoteCallback | None:
-        """After an ambiguous POST: the newest unknown callback with this name and type."""
+        """After an ambiguous POST: the callback it created, if it did (lowest such id)."""
         callbacks = await self._list_callbacks_raw()
-        known = self._known_callback_ids or set()
+        baseline = self._baseline_ids or set()
         candidates = [
             cb
             for cb in callbacks
-            if cb.id not in known
+            if cb.id not in baseline
+            and cb.id not in self._claimed_ids
             and cb.name == fields.get("name")
             and ("type" not in fields or cb.type == fields["type"])
         ]
-        self._remember(callbacks)
         if not candidates:
             return None
-        try:
-            return max(candidates, key=lambda cb: cb.id)
-        except TypeError:  # ids are opaque; the list order is the server's
-            return candidates[-1]
+        found = candidates[0]
+        with contextlib.suppress(TypeError):  # ids may be opaque: then the server's order
+            found = min(candidates, key=lambda cb: cb.id)
+        self._claimed_ids.add(found.id)
+        return found
 
     async def update_callback(self, callback_id: Any, fields: Mapping[str, Any]) -> RemoteCallback:
         """PATCH only the given domain fields; returns the callback as stored."""
@@ -410,8 +426,6 @@ class RingRxClient:
         """Delete a callback (RingRx clears its bindings). A 404 after a lost answer is done."""
         path = endpoints.CALLBACK_PATH.format(id=callback_id)
         await self._send("delete", "DELETE", path, missing_ok_after_retry=True)
-        if self._known_callback_ids is not None:
-            self._known_callback_ids.discard(callback_id)
 
     async def bind(self, kind: str, target_id: Any, callback_id: Any) -> RemoteTarget:
         """Set (or with None clear) the binding field of one target, and only that field."""
