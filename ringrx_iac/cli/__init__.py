@@ -2,32 +2,67 @@
 
 Exit codes are a contract: 0 success / no changes, 2 changes or drift present (only where
 documented), 1 for every error, bad command-line usage included.
+
+Commands load lazily: `COMMANDS` names the module that defines each command, and a module
+is imported only when one of its commands runs (``--help`` imports them all to list them).
+So ``--version`` imports click alone and ``validate`` never loads the simulator, httpx or
+deepdiff (``tests/test_cold_start.py`` guards this).
+
+To add a command: define it (a ``click.Command``) in a module's ``COMMANDS`` list and add one
+line ``"name": "ringrx_iac.cli.module"`` below. Keep heavy imports inside the modules of
+the commands that need them.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from ringrx_iac import __version__
-from ringrx_iac.cli import (
-    commands_config,
-    commands_reconcile,
-    commands_simulator,
-    commands_webhook,
-)
+
+COMMANDS: dict[str, str] = {
+    "validate": "ringrx_iac.cli.commands_config",
+    "schema": "ringrx_iac.cli.commands_config",
+    "plan": "ringrx_iac.cli.commands_reconcile",
+    "apply": "ringrx_iac.cli.commands_reconcile",
+    "drift": "ringrx_iac.cli.commands_reconcile",
+    "import": "ringrx_iac.cli.commands_reconcile",
+    "simulator": "ringrx_iac.cli.commands_simulator",
+    "render": "ringrx_iac.cli.commands_webhook",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def load_command(name: str) -> click.Command | None:
+    """Import the module that defines command ``name`` and return the command (or None)."""
+    module_name = COMMANDS.get(name)
+    if module_name is None:
+        return None
+    module = importlib.import_module(module_name)
+    for command in module.COMMANDS:
+        if command.name == name:
+            return command  # type: ignore[no-any-return]
+    raise LookupError(f"{module_name} defines no command {name!r} in its COMMANDS")
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (see the module docstring)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name) or load_command(cmd_name)
+        if command is not None:
+            self.commands[cmd_name] = command
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ringrx-iac")
 def cli() -> None:
     """RingRx callbacks (webhooks) as code: validate, plan, apply, drift, import."""
-
-
-for module in (commands_config, commands_reconcile, commands_simulator, commands_webhook):
-    for command in module.COMMANDS:
-        cli.add_command(command)
 
 
 def usage_error_line(exc: click.UsageError) -> str:

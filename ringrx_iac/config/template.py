@@ -13,14 +13,16 @@ import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ringrx_iac.config.linemap import LineMap, mark, unmark
 from ringrx_iac.config.yamlio import YamlLoadError, YamlProblem, decode, parse
+
+if TYPE_CHECKING:  # jinja2 is imported only when a file holds a marker (cold start)
+    import jinja2
 
 _MARKERS = ("{{", "{%", "{#")
 _UNDEFINED_RE = re.compile(r"'([^']+)' is undefined")
@@ -51,6 +53,8 @@ def needs_rendering(text: str) -> bool:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -103,6 +107,8 @@ def _context(variables: Mapping[str, Any] | None, env: Mapping[str, str] | None)
 
 
 def _render(text: str, context: dict[str, Any]) -> str:
+    import jinja2
+
     environment = _environment()
     try:
         template = environment.from_string(text)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,18 +45,8 @@ class LiveTarget:
     callback_id: Any
 
 
-# Fast paths for the two forms RingRx stores (E.164 and bare 10-digit NANP), which are what
-# ``to_e164`` returns for them; anything else goes through ``phonenumbers``.
-_E164_NANP_RE = re.compile(r"\+1[2-9]\d{9}\Z")
-_BARE_NANP_RE = re.compile(r"[2-9]\d{9}\Z")
-
-
 def normalise_phone(value: str) -> str:
     """E.164 when ``value`` is a phone number, else the value stripped."""
-    if _E164_NANP_RE.match(value):
-        return value
-    if _BARE_NANP_RE.match(value):
-        return "+1" + value
     try:
         return to_e164(value)
     except ValueError:
