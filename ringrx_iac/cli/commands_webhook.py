@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,10 +22,12 @@ import click
 from ringrx_iac.cli.options import template_options
 from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
+from ringrx_iac.config.secrets import SecretError
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.reconcile.desired import DesiredCallback, from_config
 from ringrx_iac.render.diagnostics import render_text as render_diagnostics
 from ringrx_iac.render.terminal import echo, stream_color, style
+from ringrx_iac.render.testreport import banner, failures, junit_xml, result_line, summary
 from ringrx_iac.render.webhook import (
     FORMATS,
     Rendered,
@@ -33,10 +36,18 @@ from ringrx_iac.render.webhook import (
     render_json,
     render_text,
 )
+from ringrx_iac.webhook.contract import ContractError, default_path, load_contract
+from ringrx_iac.webhook.destinations import (
+    DestinationError,
+    check_base,
+    rebase,
+    refused,
+)
 from ringrx_iac.webhook.eventfile import EventFileError, load_fields
 from ringrx_iac.webhook.notes import notes
-from ringrx_iac.webhook.request import Event, build_request
-from ringrx_iac.webhook.secrets import table_for, to_callback
+from ringrx_iac.webhook.request import Callback, Event, build_request
+from ringrx_iac.webhook.runner import run_all
+from ringrx_iac.webhook.secrets import resolver, scrub, table_for, to_callback
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +63,13 @@ def _handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (WebhookCommandError, VariableError, EventFileError) as exc:
+        except (
+            WebhookCommandError,
+            VariableError,
+            EventFileError,
+            ContractError,
+            DestinationError,
+        ) as exc:
             echo(f"error: {exc}", err=True)
             raise click.exceptions.Exit(1) from None
 
@@ -177,4 +194,126 @@ def render_one(
     )
 
 
-COMMANDS: list[click.Command] = [render_command]
+def resolve_callback(cb: DesiredCallback, base_dir: Path, found: list[str]) -> Callback:
+    """``cb`` with its secrets resolved from the environment (an unset one is an error)."""
+    try:
+        return to_callback(cb, resolver(os.environ, base_dir, found))
+    except SecretError as exc:
+        raise WebhookCommandError(
+            f"callback {cb.name!r}: {exc}; set it (as for plan and apply) and run again"
+        ) from None
+
+
+@click.command("test")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option(
+    "--tests",
+    "tests_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The receiver tests file (default: tests.yaml next to the config, or in its directory).",
+)
+@click.option(
+    "--receiver-base",
+    metavar="URL",
+    help="Send to this origin instead of each callback's (path and query kept), e.g. a local build.",
+)
+@click.option("--live-urls", is_flag=True, help="Send to the callbacks' real URLs.")
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as JUnit XML to FILE.",
+)
+@template_options
+@_handle_errors
+def test_command(
+    path: str,
+    tests_file: Path | None,
+    receiver_base: str | None,
+    live_urls: bool,
+    junit_file: Path | None,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> None:
+    """Run the receiver contract tests of tests.yaml against a receiver.
+
+    Each test sends a callback's request for an event (the sample, or fields over it) and
+    checks the answer: status, body, JSON fields, within a timeout; replay: N sends it N
+    times and wants the same answer. Exit 0 when every test passed, 1 otherwise.
+    """
+    if (receiver_base is None) == (not live_urls):
+        raise WebhookCommandError(
+            "name the receiver: --receiver-base URL (e.g. a local build) or --live-urls "
+            "(the callbacks' real URLs), one of the two"
+        )
+    if receiver_base is not None:
+        check_base(receiver_base)
+    loaded = load_config(path, variables, var_files)
+    contract_path = tests_file or default_path(Path(path))
+    contract = load_contract(contract_path)
+    by_name = {cb.name: cb for cb in loaded.callbacks}
+    for t in contract.tests:
+        if t.callback not in by_name:
+            close = difflib.get_close_matches(t.callback, list(by_name), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise WebhookCommandError(
+                f"{t.location}: test {t.name!r} names callback {t.callback!r}, which the "
+                f"configuration does not have{hint}"
+            )
+    found: list[str] = []
+    resolved = {
+        name: resolve_callback(by_name[name], loaded.base_dir, found)
+        for name in dict.fromkeys(t.callback for t in contract.tests)
+    }
+    jobs = []
+    for t in contract.tests:
+        request = build_request(
+            resolved[t.callback], Event.sample(resolved[t.callback].type, t.fields)
+        )
+        if receiver_base is not None:
+            request = replace(request, url=rebase(request.url, receiver_base))
+        jobs.append((t, request))
+    if live_urls:
+        _refuse_outside_policy(loaded.config, {t.name: r.url for t, r in jobs}, "test")
+    color = stream_color()
+
+    def paint(text: str, name: str) -> str:
+        return style(text, name, color)
+
+    target = receiver_base or "the callbacks' real URLs"
+    file = contract.file
+    echo(paint(banner("ringrx-iac test"), "bold"), color=color)
+    echo(
+        f"{len(jobs)} test{'s' if len(jobs) != 1 else ''} from {file}, sent to {target}\n",
+        color=color,
+    )
+    started = time.monotonic()
+    results = run_all(jobs, lambda r: echo(scrub(result_line(r, file, paint), found), color=color))
+    seconds = time.monotonic() - started
+    echo("", color=color)
+    report = failures(results, paint)
+    if report:
+        echo(scrub(report, found), nl=False, color=color)
+    echo(summary(results, seconds, paint), nl=False, color=color)
+    if junit_file is not None:
+        xml = scrub(junit_xml(results, file, seconds, f"receiver tests ({file})"), found)
+        try:
+            junit_file.write_text(xml, encoding="utf-8")
+        except OSError as exc:
+            raise WebhookCommandError(f"cannot write {junit_file}: {exc.strerror}") from None
+    if any(r.outcome != "passed" for r in results):
+        raise click.exceptions.Exit(1)
+
+
+def _refuse_outside_policy(config: Config, urls: dict[str, str], command: str) -> None:
+    """Nothing is sent when a destination's host is outside ``policy.allowed_hosts``."""
+    problems = refused(urls, config)
+    if problems:
+        raise WebhookCommandError(
+            f"{command} refuses to send (nothing was sent): "
+            + "; ".join(problems)
+            + ". Add the host to policy.allowed_hosts after review, or leave it out with --callback"
+        )
+
+
+COMMANDS: list[click.Command] = [render_command, test_command]

@@ -171,8 +171,11 @@ def _sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
 
 def _discover(path: Path, diagnostics: list[Diagnostic]) -> list[Path]:
     if path.is_dir():
+        # tests.yaml holds the receiver tests of 'ringrx-iac test', not configuration.
         files = sorted(
-            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in YAML_SUFFIXES
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() in YAML_SUFFIXES and p.name != "tests.yaml"
         )
         if not files:
             diagnostics.append(

@@ -40,13 +40,28 @@ def to_callback(cb: DesiredCallback, transform: Transform) -> Callback:
     return Callback(cb.type, cb.url, headers, auth, None, cb.name)
 
 
-def resolver(env: Mapping[str, str], base_dir: Path) -> Transform:
-    """A transform resolving every reference (raises :class:`SecretError` when unset)."""
+def resolver(env: Mapping[str, str], base_dir: Path, found: list[str] | None = None) -> Transform:
+    """A transform resolving every reference (raises :class:`SecretError` when unset).
+
+    Each secret value it puts in is appended to ``found``, so output can be scrubbed of it.
+    """
 
     def transform(kind: str, name: str | None, value: str) -> str:
-        return resolve(value, env, base_dir)
+        resolved = resolve(value, env, base_dir)
+        if found is not None:
+            found.extend(resolve(str(ref), env, base_dir) for ref in find_refs(value))
+            if kind == "password" or (name is not None and is_secret_header_name(name)):
+                found.append(resolved)
+        return resolved
 
     return transform
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret value (of 3 characters or more) replaced by the mask."""
+    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 @dataclass(frozen=True)
