@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "import": "ringrx_iac.cli.commands_reconcile",
     "simulator": "ringrx_iac.cli.commands_simulator",
     "render": "ringrx_iac.cli.commands_webhook",
+    "test": "ringrx_iac.cli.commands_webhook",
 }
 
 
