@@ -1,4 +1,4 @@
-from ringrx_iac.cli import main
+from ringrx_iac.entry import main
 
 if __name__ == "__main__":
     main()

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from ringrx_iac import redact
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.credentials import ENV_OTP, ApiKeyCredentials, Credentials
 from ringrx_iac.api.errors import (
@@ -176,9 +177,9 @@ class RingRxAuth(httpx.Auth):
         refresh = data.get(endpoints.TOKEN_REFRESH_FIELD)
         expires_in = data.get(endpoints.TOKEN_EXPIRES_FIELD)
         now = self._clock()
-        self._access = access
+        self._access = redact.register(access)
         if isinstance(refresh, str) and refresh:
-            self._refresh = refresh
+            self._refresh = redact.register(refresh)
         elif not request.url.path.endswith(endpoints.REFRESH_PATH):
             self._refresh = None
         # else: a refresh answer without a new refresh token; the old one may still work

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ringrx_iac import redact
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.auth import RingRxAuth
 from ringrx_iac.api.credentials import ENV_BASE_URL, ClientSettings
@@ -37,6 +38,8 @@ from ringrx_iac.api.errors import (
 from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
 from ringrx_iac.api.retry import RetryBudget, parse_retry_after
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
+from ringrx_iac.reconcile.headers import parse_headers
+from ringrx_iac.sensitive import is_secret_header_name
 
 __all__ = ["ClientSettings", "RingRxClient"]
 
@@ -481,6 +484,7 @@ def callback_from_wire(item: Any) -> RemoteCallback:
         password = None
     headers = get("custom_headers")
     username = get("auth_username")
+    _register_live_secrets(password, headers)
     return RemoteCallback(
         id=get("id"),
         name=str(get("name") or ""),
@@ -491,6 +495,16 @@ def callback_from_wire(item: Any) -> RemoteCallback:
         auth_password=None if password is None else str(password),
         custom_headers="" if headers is None else str(headers),
     )
+
+
+def _register_live_secrets(password: Any, headers: Any) -> None:
+    """Live basic-auth passwords and values of secret-looking headers join the redactor."""
+    if isinstance(password, str):
+        redact.register(password)
+    if isinstance(headers, str):
+        for name, value in parse_headers(headers).items():
+            if is_secret_header_name(name):
+                redact.register(value)
 
 
 def target_from_wire(kind: str, item: dict[str, Any]) -> RemoteTarget:

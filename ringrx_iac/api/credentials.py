@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from ringrx_iac import redact
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.errors import CredentialsError, InsecureURLError, SettingsError
 from ringrx_iac.api.retry import RetryPolicy
@@ -68,6 +69,7 @@ def _get(env: Mapping[str, str], name: str) -> str | None:
 
 def credentials_from_env(env: Mapping[str, str]) -> Credentials:
     """Read the credentials; missing or half-set ones raise one `CredentialsError`."""
+    redact.register_env(env)
     token, secret = _get(env, ENV_API_TOKEN), _get(env, ENV_API_SECRET)
     user, password, otp = _get(env, ENV_USERNAME), _get(env, ENV_PASSWORD), _get(env, ENV_OTP)
     if token and secret:

@@ -3,7 +3,7 @@
 Logged on the ``ringrx_iac.http`` logger: method, URL (query secrets redacted), whether an
 Authorization header was sent (never its value), the JSON body with secret keys redacted,
 and for the response the status and the elapsed milliseconds (plus the redacted body of an
-error answer).
+error answer). Every line also passes the run's redactor (:mod:`ringrx_iac.redact`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 import httpx
+
+from ringrx_iac.redact import redact
 
 LOGGER_NAME = "ringrx_iac.http"
 logger = logging.getLogger(LOGGER_NAME)
@@ -107,11 +109,18 @@ async def log_response(response: httpx.Response) -> None:
     logger.debug(line)
 
 
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose every line passes :func:`ringrx_iac.redact.redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def enable_debug_logging() -> None:
     """Send ``ringrx_iac.http`` DEBUG records to stderr (once, however often it is called)."""
     logger.setLevel(logging.DEBUG)
     if not any(getattr(h, "_ringrx_debug", False) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s %(message)s"))
         handler._ringrx_debug = True  # type: ignore[attr-defined]
         logger.addHandler(handler)

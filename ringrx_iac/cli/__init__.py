@@ -1,7 +1,8 @@
 """The ``ringrx-iac`` command line.
 
 Exit codes are a contract: 0 success / no changes, 2 changes or drift present (only where
-documented), 1 for every error, bad command-line usage included.
+documented), 1 for every error, bad command-line usage included. Whatever goes wrong, the
+user sees one line on stderr (passed through :mod:`ringrx_iac.redact`), never a traceback.
 
 Commands load lazily: `COMMANDS` names the module that defines each command, and a module
 is imported only when one of its commands runs (``--help`` imports them all to list them).
@@ -16,11 +17,13 @@ the commands that need them.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from typing import IO, Any
 
 import click
 
-from ringrx_iac import __version__
+from ringrx_iac import __version__, redact
 
 COMMANDS: dict[str, str] = {
     "validate": "ringrx_iac.cli.commands_config",
@@ -33,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "render": "ringrx_iac.cli.commands_webhook",
     "test": "ringrx_iac.cli.commands_webhook",
 }
+
+INTERRUPTED = "Interrupted; stopped before finishing (exit 1)."
 
 
 def load_command(name: str) -> click.Command | None:
@@ -73,19 +78,55 @@ def usage_error_line(exc: click.UsageError) -> str:
     return f"error: {message}{where}"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: maps click's usage errors (exit 2) to exit 1."""
+class _RedactingStream:
+    """A text stream wrapper whose writes pass the redactor (for click's own messages)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(redact.redact(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _error_line(text: str) -> None:
+    """One redacted line on stderr, whatever state the streams are in."""
     try:
+        sys.stderr.write(redact.redact(text) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed or broken stderr: nothing more to do
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage errors (click's exit 2) become exit 1; no tracebacks."""
+    try:
+        redact.register_env(os.environ)
         code = cli.main(args=argv, prog_name="ringrx-iac", standalone_mode=False)
+    except KeyboardInterrupt:
+        _error_line(INTERRUPTED)
+        code = 1
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        _error_line("Aborted.")
         code = 1
     except click.UsageError as exc:
-        click.echo(usage_error_line(exc), err=True)
+        _error_line(usage_error_line(exc))
         code = 1
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=_RedactingStream(sys.stderr))  # type: ignore[arg-type]
         code = 1
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except Exception as exc:  # a bug or an answer nobody foresaw: one line, no traceback
+        detail = str(exc).splitlines()[0] if str(exc).strip() else ""
+        _error_line(
+            f"error: unexpected {type(exc).__name__}{': ' + detail if detail else ''} "
+            "(a bug in ringrx-iac; please report it with the command you ran)"
+        )
+        code = 1
     sys.exit(code if isinstance(code, int) else 0)

@@ -12,7 +12,7 @@ from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.render.diagnostics import FORMATS, render_github, render_json, render_text
-from ringrx_iac.render.terminal import color_enabled
+from ringrx_iac.render.terminal import color_enabled, echo
 
 
 def schema_text() -> str:
@@ -55,15 +55,15 @@ def validate(
     files = [f for r in results for f in r.files]
     failed = any(r.has_errors for r in results) or (strict and bool(diagnostics))
     if output_format == "json":
-        click.echo(render_json(diagnostics, files, not failed), nl=False)
+        echo(render_json(diagnostics, files, not failed), nl=False, color=False)
     elif output_format == "github":
-        click.echo(render_github(diagnostics, files), nl=False)
+        echo(render_github(diagnostics, files), nl=False, color=False)
     else:
         color = color_enabled(sys.stdout)
         configs = [r.config for r in results]
         callbacks = sum(len(c.callbacks) for c in configs if c) if all(configs) else None
         text = render_text(diagnostics, files, color, callbacks)
-        click.echo(text, nl=False, color=color)
+        echo(text, nl=False, color=color)
     if failed:
         raise click.exceptions.Exit(1)
 

@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import signal
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -34,6 +35,7 @@ from ringrx_iac.reconcile.desired import DesiredState, Locator, from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml, schema_reference
 from ringrx_iac.reconcile.live import normalise
+from ringrx_iac.redact import redact
 from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
 from ringrx_iac.render.diagnostics import render_text
 from ringrx_iac.render.plan import (
@@ -261,7 +263,7 @@ def _action_log(path: str | None) -> Iterator[Callable[[dict[str, Any]], None] |
     with fh:
 
         def write(record: dict[str, Any]) -> None:
-            fh.write(json.dumps(record, sort_keys=False) + "\n")
+            fh.write(redact(json.dumps(record, sort_keys=False)) + "\n")
             fh.flush()
 
         yield write
@@ -488,9 +490,13 @@ def _check_imported(text: str, out: str) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
+    """Write ``text`` (redacted) to a file only its owner can read (mode 0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     fh: IO[str]
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        if stat.S_ISREG(os.fstat(fd).st_mode):  # an existing file keeps no wider mode
+            os.fchmod(fd, 0o600)
+        fh.write(redact(text))
 
 
 COMMANDS: list[click.Command] = [plan_command, apply_command, drift_command, import_command]

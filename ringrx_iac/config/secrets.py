@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from ringrx_iac import redact
+
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _REF_RE = re.compile(r"\$\{(env|file):([^}]*)\}")
 
@@ -108,7 +110,8 @@ def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
     """Replace every reference in ``value`` by its secret; raise :class:`SecretError`.
 
     ``${file:PATH}`` is read relative to ``base_dir`` (the config file's directory), one
-    trailing newline stripped.
+    trailing newline stripped. Each resolved secret is registered with the run's
+    redactor (:mod:`ringrx_iac.redact`), so no output can show it.
     """
     problems = check_syntax(value)
     if problems:
@@ -117,7 +120,7 @@ def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
     last = 0
     for ref in find_refs(value):
         out.append(value[last : ref.start])
-        out.append(_resolve_one(ref, env, base_dir))
+        out.append(redact.register(_resolve_one(ref, env, base_dir)))
         last = ref.end
     out.append(value[last:])
     return "".join(out)

@@ -20,6 +20,7 @@ from ringrx_iac import __version__
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.changes import ACTIONS, Change
 from ringrx_iac.reconcile.desired import DesiredState, Safety
+from ringrx_iac.redact import redact
 
 FORMAT_VERSION = "1.0"
 PLAN_FILE_VERSION = 1
@@ -116,7 +117,7 @@ def save_plan_file(path: Path, plan: Plan, desired: DesiredState, base_dir: Path
         "desired": desired.to_dict(),
         "base_dir": str(base_dir.resolve()),
     }
-    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    text = redact(json.dumps(data, indent=2, sort_keys=False) + "\n")
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=str(path.parent.resolve()))
     try:

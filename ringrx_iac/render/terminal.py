@@ -1,6 +1,6 @@
 """Terminal helpers: whether to colour, the few ANSI styles the renderers use, and ``echo``.
 
-Every command writes coloured text through :func:`echo`, so ``NO_COLOR``, ``FORCE_COLOR``,
+Every command writes its output through :func:`echo` (which redacts secrets), so ``NO_COLOR``, ``FORCE_COLOR``,
 ``TERM=dumb`` and TTY detection mean the same thing for validate, plan, apply and drift.
 """
 
@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
+
+from ringrx_iac.redact import redact
 
 _STYLES: dict[str, str] = {
     "green": "\x1b[32m",
@@ -64,6 +66,6 @@ def echo(text: str, *, err: bool = False, nl: bool = True, color: bool | None = 
 
     ``color`` defaults to :func:`stream_color`. It is passed on to ``click.echo`` so that
     click neither strips colours forced by ``FORCE_COLOR`` on a pipe nor keeps any when
-    colour is off.
+    colour is off. The text passes :func:`ringrx_iac.redact.redact` first.
     """
-    click.echo(text, err=err, nl=nl, color=stream_color(err) if color is None else color)
+    click.echo(redact(text), err=err, nl=nl, color=stream_color(err) if color is None else color)
