@@ -54,7 +54,12 @@ _pattern: re.Pattern[str] | None = None
 
 def _forms(value: str) -> set[str]:
     """The value and the forms it takes in JSON, URLs and stripped of surrounding space."""
-    forms = {value, value.strip(), json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    forms = {
+        value,
+        value.strip(),
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+    }
     forms.add(quote(value, safe=""))
     forms.add(quote(value, safe="/:@"))
     return {f for f in forms if len(f) >= MIN_LENGTH}

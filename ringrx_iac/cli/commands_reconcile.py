@@ -35,8 +35,8 @@ from ringrx_iac.reconcile.desired import DesiredState, Locator, from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml, schema_reference
 from ringrx_iac.reconcile.live import normalise
-from ringrx_iac.redact import redact
 from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
+from ringrx_iac.redact import redact
 from ringrx_iac.render.diagnostics import render_text
 from ringrx_iac.render.plan import (
     render_apply_report,
