@@ -25,6 +25,9 @@ Every occurrence of a registered value, and of its JSON-escaped and URL-encoded 
 replaced by :data:`MASK`, longest value first. Values shorter than :data:`MIN_LENGTH`
 characters are not registered: replacing every ``"a"`` of the output would make it
 unreadable (such values are still masked structurally, e.g. ``(sensitive)`` in a plan).
+Values shorter than :data:`ANYWHERE_LENGTH` are replaced only where they stand alone (not
+inside a longer word), so a live header value ``basic`` does not turn ``basic_auth`` into
+nonsense.
 The registry lives for the process (one CLI run); :func:`clear` exists for tests.
 """
 
@@ -39,6 +42,7 @@ from urllib.parse import quote
 
 MASK = "(redacted)"
 MIN_LENGTH = 4
+ANYWHERE_LENGTH = 10
 #: Environment variables that hold a credential of the tool itself.
 CREDENTIAL_VARIABLES = (
     "RINGRX_API_TOKEN",
@@ -109,12 +113,18 @@ def clear() -> None:
         _pattern = None
 
 
+def _alternative(value: str) -> str:
+    if len(value) >= ANYWHERE_LENGTH:
+        return re.escape(value)
+    return rf"(?<![A-Za-z0-9_]){re.escape(value)}(?![A-Za-z0-9_])"
+
+
 def _compiled() -> re.Pattern[str] | None:
     global _pattern
     with _lock:
         if _pattern is None and _values:
             ordered = sorted(_values, key=lambda v: (-len(v), v))
-            _pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            _pattern = re.compile("|".join(_alternative(v) for v in ordered))
         return _pattern
 
 

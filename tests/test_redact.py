@@ -37,6 +37,13 @@ def test_longest_value_wins_and_short_values_are_ignored() -> None:
     assert not redact.is_registered("ab")
 
 
+def test_short_values_are_masked_only_as_whole_words() -> None:
+    redact.register("basic")
+    assert redact.redact("basic_auth: basic") == f"basic_auth: {redact.MASK}"
+    redact.register("0123456789")
+    assert redact.redact("x0123456789x") == f"x{redact.MASK}x"
+
+
 def test_none_and_empty_text() -> None:
     assert redact.register(None) is None
     assert redact.redact("") == ""
