@@ -169,7 +169,11 @@ def render_command(
         for cb in select(loaded.callbacks, callback_names)
     ]
     if fmt == "json":
-        echo(render_json(items, Reveal(show_secrets, os.environ, loaded.base_dir)), nl=False)
+        echo(
+            render_json(items, Reveal(show_secrets, os.environ, loaded.base_dir)),
+            nl=False,
+            redacted=not show_secrets,
+        )
     elif fmt == "curl":
         echo(render_curl(items), nl=False, color=False)
     else:
@@ -179,7 +183,7 @@ def render_command(
             Reveal(show_secrets, os.environ, loaded.base_dir),
             lambda text, name: style(text, name, color),
         )
-        echo(text, nl=False, color=color)
+        echo(text, nl=False, color=color, redacted=not show_secrets)
 
 
 def render_one(

@@ -61,11 +61,24 @@ def stream_color(err: bool = False) -> bool:
     return color_enabled(sys.stderr if err else sys.stdout)
 
 
-def echo(text: str, *, err: bool = False, nl: bool = True, color: bool | None = None) -> None:
+def echo(
+    text: str,
+    *,
+    err: bool = False,
+    nl: bool = True,
+    color: bool | None = None,
+    redacted: bool = True,
+) -> None:
     """Write ``text`` to stdout (stderr when ``err``) with one colour decision for every command.
 
     ``color`` defaults to :func:`stream_color`. It is passed on to ``click.echo`` so that
     click neither strips colours forced by ``FORCE_COLOR`` on a pipe nor keeps any when
-    colour is off. The text passes :func:`ringrx_iac.redact.redact` first.
+    colour is off. The text passes :func:`ringrx_iac.redact.redact` first; only an explicit
+    user request to see secrets (``render --show-secrets``) may pass ``redacted=False``.
     """
-    click.echo(redact(text), err=err, nl=nl, color=stream_color(err) if color is None else color)
+    click.echo(
+        redact(text) if redacted else text,
+        err=err,
+        nl=nl,
+        color=stream_color(err) if color is None else color,
+    )
