@@ -206,16 +206,6 @@ def test_ignored_callbacks_are_left_alone_but_yaml_names_are_managed() -> None:
     assert p.managed_count == 1
 
 
-def test_duplicate_live_names_error_names_both_ids() -> None:
-    cbs = [
-        RemoteCallback(4, "Dup", "cdr", "https://l"),
-        RemoteCallback(7, "Dup", "cdr", "https://l"),
-    ]
-    p = plan({"callbacks": []}, account(cbs))
-    [err] = p.errors
-    assert "4" in err.message and "7" in err.message and "ignore" in err.hint
-
-
 def test_target_bound_to_ignored_callback_is_an_error() -> None:
     cbs = [RemoteCallback(1, "Legacy", "sms", "https://l")]
     p = plan(

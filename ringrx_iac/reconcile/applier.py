@@ -108,7 +108,9 @@ def build_actions(plan: Plan) -> list[Action]:
     """The dependency graph of a plan, as a list of actions with ``deps``."""
     actions: list[Action] = []
     creating: dict[str, Action] = {}
-    replace_deletes: dict[str, Action] = {}
+    # deletes that wait for the rebinds moving targets off them: the old callback of a
+    # replacement, the duplicates of a name
+    removals: dict[str, list[Action]] = {}
     for change in plan.changes:
         if isinstance(change, Create):
             creating[change.callback] = Action(change, "create")
@@ -116,12 +118,15 @@ def build_actions(plan: Plan) -> list[Action]:
         elif isinstance(change, Replace):
             create = Action(change, "create")
             creating[change.callback] = create
-            replace_deletes[change.callback] = Action(change, "delete", [create])
-            actions += [create, replace_deletes[change.callback]]
+            delete = Action(change, "delete", [create])
+            removals.setdefault(change.callback, []).append(delete)
+            actions += [create, delete]
         elif isinstance(change, Update):
             actions.append(Action(change, "update"))
         elif isinstance(change, Delete):
             actions.append(Action(change, "delete"))
+            if change.duplicate:
+                removals.setdefault(change.callback, []).append(actions[-1])
         elif isinstance(change, Unbind):
             actions.append(Action(change, "unbind"))
     for change in plan.changes:
@@ -129,9 +134,10 @@ def build_actions(plan: Plan) -> list[Action]:
             action = Action(change, change.action)
             if change.callback in creating:
                 action.deps.append(creating[change.callback])
-            if isinstance(change, Rebind) and change.from_callback in replace_deletes:
-                # the old callback of a replacement goes only once its targets moved
-                replace_deletes[change.from_callback].deps.append(action)
+            if isinstance(change, Rebind):
+                # a removed callback goes only once its targets moved
+                for removal in removals.get(change.from_callback, []):
+                    removal.deps.append(action)
             actions.append(action)
     return actions
 

@@ -98,11 +98,15 @@ class Replace(Change):
 class Delete(Change):
     id: Any
     type: str
+    duplicate: bool = False  # one of several live callbacks sharing the name
 
     action = "delete"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "callback": self.callback, "id": self.id, "type": self.type}
+        out = {"action": self.action, "callback": self.callback, "id": self.id, "type": self.type}
+        if self.duplicate:
+            out["duplicate"] = True
+        return out
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,10 @@ def import_yaml(account: RemoteAccount, schema: str | None = None) -> ImportResu
         )
         raise ImportProblem(
             f"the account has callbacks sharing a name: {listed}; callbacks are matched by "
-            "name, so rename or delete the extras in the RingRx portal, then import again"
+            "name, so import cannot tell which one is meant. 'ringrx-iac apply' can fix it: "
+            "with a configuration that defines (or drops) the name, the plan keeps the best "
+            "match and deletes the others. Or rename or delete the extras in the RingRx "
+            "portal, then import again"
         )
     bound: dict[object, list[LiveTarget]] = {}
     for target in live.all_targets():

@@ -8,7 +8,7 @@ per matched callback on small dicts and only when a cheap equality check says th
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -35,6 +35,7 @@ from ringrx_iac.reconcile.desired import (
     Locator,
     ResolvedCallback,
 )
+from ringrx_iac.reconcile.duplicates import pick_keeper
 from ringrx_iac.reconcile.headers import format_headers
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
 from ringrx_iac.reconcile.plan import Plan
@@ -69,7 +70,7 @@ class _Planner:
         self.managed_ids: dict[Any, LiveCallback] = {}
         self.removed: set[Any] = set()  # ids deleted or replaced: bindings go with them
         self.replaced: set[str] = set()
-        self.leftovers: list[LiveCallback] = []
+        self.duplicates: list[LiveCallback] = []  # same-named extras: deleted
 
     # -- callbacks ---------------------------------------------------------------------
     def match_callbacks(self) -> None:
@@ -80,29 +81,13 @@ class _Planner:
             groups.setdefault(cb.name, []).append(cb)
             self.managed_ids[cb.id] = cb
         for name, cbs in groups.items():
-            if len(cbs) > 1:
-                kept = self._leftovers_of_replacement(name, cbs)
-                if kept is not None:
-                    self.managed[name] = kept
-                    continue
-                ids = ", ".join(str(c.id) for c in cbs)
-                hint = "delete or rename one of them in the RingRx portal"
-                if name not in self.desired_names:
-                    hint += ", or add the name to 'ignore'"
-                spec = next((c for c in self.desired.callbacks if c.name == name), None)
-                where = None
-                if spec is not None and self.locate is not None:
-                    where = self.locate(("callbacks", spec.index, "name"))
-                self.errors.append(
-                    _error(
-                        "RRX701",
-                        f"two or more live callbacks are named {name!r} (ids {ids}); "
-                        "callbacks are matched by name",
-                        hint,
-                        where,
-                    )
-                )
-            self.managed[name] = cbs[0]
+            if len(cbs) == 1:
+                self.managed[name] = cbs[0]
+                continue
+            spec = next((c for c in self.desired.callbacks if c.name == name), None)
+            keeper, extras = pick_keeper(cbs, spec, self.live, self._differences(spec))
+            self.managed[name] = keeper
+            self.duplicates += extras
         seen: set[str] = set()
         for spec in self.desired.callbacks:
             if spec.name in seen:
@@ -111,18 +96,19 @@ class _Planner:
                 )
             seen.add(spec.name)
 
-    def _leftovers_of_replacement(self, name: str, cbs: list[LiveCallback]) -> LiveCallback | None:
-        """An interrupted replacement leaves the old callback beside the new one: when
-        exactly one of the same-named callbacks has the desired type, keep it and delete
-        the others (after moving their targets), so plan shows what is left to do."""
-        spec = next((c for c in self.desired.callbacks if c.name == name), None)
-        if spec is None:
-            return None
-        right = [cb for cb in cbs if cb.type == spec.type]
-        if len(right) != 1:
-            return None
-        self.leftovers += [cb for cb in cbs if cb is not right[0]]
-        return right[0]
+    def _differences(self, spec: DesiredCallback | None) -> Callable[[LiveCallback], int]:
+        """How many fields an update of a live callback to ``spec`` would change."""
+
+        def count(live: LiveCallback) -> int:
+            if spec is None:
+                return 0
+            res = self.resolved.get(spec.name) or ResolvedCallback(
+                dict(spec.headers), spec.password
+            )
+            update = _update(spec, res, live)
+            return 0 if update is None else len(update.fields)
+
+        return count
 
     def diff_callbacks(self) -> None:
         for cb in self.desired.callbacks:
@@ -146,9 +132,9 @@ class _Planner:
             if name not in self.desired_names:
                 self.removed.add(live.id)
                 self.changes.append(Delete(name, live.id, live.type))
-        for live in self.leftovers:
+        for live in self.duplicates:
             self.removed.add(live.id)
-            self.changes.append(Delete(live.name, live.id, live.type))
+            self.changes.append(Delete(live.name, live.id, live.type, duplicate=True))
 
     # -- bindings ----------------------------------------------------------------------
     def diff_bindings(self) -> None:

@@ -154,6 +154,8 @@ def describe_change(change: Mapping[str, Any]) -> str:
             old = _quote(change.get("from_callback", ""))
             return f"rebind {kind} {target} from {old} to {name}"
         return f"unbind {kind} {target} from {name}"
+    if action == "delete" and change.get("duplicate"):
+        return f"delete duplicate {name} (id {_key(change.get('id'))})"
     details = _callback_details(change)
     return f"{action} callback {name}" + (f" ({details})" if details else "")
 
