@@ -417,7 +417,7 @@ async def _execute(
                 os.environ,
                 desired.base_dir,
                 parallelism=parallelism,
-                log=log,
+                log=_with_impact(log, plan),
                 on_progress=progress.advance,
                 on_applier=appliers.append,
             )
@@ -426,6 +426,16 @@ async def _execute(
             loop.remove_signal_handler(signal.SIGINT)
     _print_report(report, after, fmt, color, plan)
     return 0 if report.ok and report.converged else 1
+
+
+def _with_impact(
+    log: Callable[[dict[str, Any]], None] | None, plan: Plan
+) -> Callable[[dict[str, Any]], None] | None:
+    """The ``--log`` writer, each record with its reroute (old/new origin) or silence."""
+    if log is None:
+        return None
+    write = log
+    return lambda record: write({**record, **plan.impact.log_fields(record)})
 
 
 def _print_report(report: ApplyReport, after: Plan, fmt: str, color: bool, plan: Plan) -> None:

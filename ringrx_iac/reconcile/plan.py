@@ -20,9 +20,10 @@ from ringrx_iac import __version__
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.changes import ACTIONS, Change
 from ringrx_iac.reconcile.desired import DesiredState, Safety
+from ringrx_iac.reconcile.impact import Impact, violations
 from ringrx_iac.redact import redact
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 PLAN_FILE_VERSION = 1
 
 
@@ -39,6 +40,7 @@ class Plan:
     errors: list[Diagnostic] = field(default_factory=list)
     # Managed live callback name -> id (what binds to an existing callback use).
     callback_ids: dict[str, Any] = field(default_factory=dict)
+    impact: Impact = field(default_factory=Impact)
 
     @property
     def has_changes(self) -> bool:
@@ -79,16 +81,18 @@ class Plan:
                         "or pass --force if it is intended",
                     )
                 )
-        return found
+        return found + violations(self.impact, self.safety)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "tool_version": __version__,
             "fingerprint": {"live": self.live_fingerprint, "desired": self.desired_fingerprint},
-            "changes": [c.to_dict() for c in self.changes],
+            "changes": [self.impact.annotate(c, c.to_dict()) for c in self.changes],
             "summary": self.summary(),
+            "impact": self.impact.to_dict(),
             "warnings": [d.to_dict() for d in [*self.warnings, *self.safety_violations()]],
+            "errors": [d.to_dict() for d in self.errors],
         }
 
 

@@ -37,6 +37,7 @@ from ringrx_iac.reconcile.desired import (
 )
 from ringrx_iac.reconcile.duplicates import pick_keeper
 from ringrx_iac.reconcile.headers import format_headers
+from ringrx_iac.reconcile.impact import classify
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.sensitive import is_secret_header_name
@@ -256,7 +257,10 @@ def make_plan(
     locate: Locator | None = None,
 ) -> Plan:
     """Compare ``desired`` (with ``resolved`` secret values) with ``live``."""
-    return _Planner(desired, live, resolved, locate).plan()
+    planner = _Planner(desired, live, resolved, locate)
+    plan = planner.plan()
+    plan.impact = classify(plan.changes, live, planner.managed_ids, desired.policy)
+    return plan
 
 
 # -- field level ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ringrx_iac.render.impact import change_impact_lines, impact_summary
 from ringrx_iac.render.terminal import style
 from ringrx_iac.render.words import count_targets, plural
 
@@ -263,7 +264,8 @@ def _text_fields(fields: Any, indent: str) -> list[str]:
 
 def _text_group(group: Sequence[Mapping[str, Any]], color: bool) -> list[str]:
     action = str(group[0].get("action"))
-    lines = [f"{_mark(action, color)} {_group_heading(group, _quote)}:"]
+    silenced = " (targets silenced)" if action == "unbind" and group[0].get("silence") else ""
+    lines = [f"{_mark(action, color)} {_group_heading(group, _quote)}{silenced}:"]
     shown, more = _shown_targets(group)
     for i in range(0, len(shown), _BIND_PER_LINE):
         lines.append("      " + ", ".join(_target(t) for t in shown[i : i + _BIND_PER_LINE]))
@@ -306,6 +308,8 @@ def render_plan_text(plan: Mapping[str, Any], color: bool, title: str = "plan") 
                 continue
             action = str(block.get("action"))
             lines.append(f"{_mark(action, color)} {describe_change(block)}")
+            for line in change_impact_lines(block, _quote):
+                lines.append("      " + style(line, "bold", color))
             if action in ("create", "update", "replace"):
                 lines += _text_fields(block.get("fields"), "      ")
         lines.append("")
@@ -313,6 +317,9 @@ def render_plan_text(plan: Mapping[str, Any], color: bool, title: str = "plan") 
     if warnings:
         lines += _text_warnings(warnings, color) + [""]
     lines.append(style(_summary_line(plan, title), "bold", color))
+    impact = impact_summary(plan)
+    if impact:
+        lines.append(style(f"Impact: {impact}.", "bold", color))
     return "\n".join(lines) + "\n"
 
 
@@ -381,6 +388,7 @@ def _md_change(change: Mapping[str, Any]) -> list[str]:
     head = f"- **{md_code(MARKS.get(action, '?'))} {action}** {md_code(change.get('callback', ''))}"
     details = _callback_details(change, md_code, "→")
     lines = [head + (f" ({details})" if details else "")]
+    lines += [f"  - **{line}**" for line in change_impact_lines(change, md_code)]
     if action in ("create", "update", "replace"):
         lines += _md_fields(change.get("fields"))
     return lines
@@ -394,7 +402,8 @@ def _md_group(group: Sequence[Mapping[str, Any]]) -> list[str]:
     targets = ", ".join(md_code(t) for t in shown)
     if more:
         targets += f" … and {more} more"
-    return [f"- **{mark} {action}** {heading}: {targets}"]
+    silenced = " (targets silenced)" if action == "unbind" and group[0].get("silence") else ""
+    return [f"- **{mark} {action}** {heading}{silenced}: {targets}"]
 
 
 def _md_section(summary: str, items: list[list[str]], budget: int) -> tuple[list[str], int]:
@@ -432,6 +441,9 @@ def render_plan_markdown(plan: Mapping[str, Any], title: str = "plan") -> str:
         f"**{_summary_line(plan, title)}**",
         "",
     ]
+    impact = impact_summary(plan)
+    if impact:
+        lines[-1:-1] = ["", f"**Impact: {md_escape(impact)}.**"]
     if changes or any(counts.values()):
         lines += ["| action | count |", "|:--|--:|"]
         lines += [f"| `{MARKS[a]}` {a} | {counts[a]} |" for a in ACTIONS]
