@@ -132,13 +132,15 @@ def test_rebind_to_another_callback_is_not_a_silence() -> None:
 
 
 def test_thresholds_and_the_min_impact_floor() -> None:
-    evil = {n: f"https://evil.example.net/{n}" for n in "ABC"}
-    assert codes(live_plan(conf(evil), FOUR, NUMBERS)) == ["RRX722"]  # 3 of 4
-    two = {n: f"https://evil.example.net/{n}" for n in "AB"}
-    assert codes(live_plan(conf(two), FOUR, NUMBERS)) == []  # 50% but under the floor of 3
+    evil = {n: f"https://evil.example.net/{n}" for n in "ABCD"}
+    assert codes(live_plan(conf(evil), FOUR, NUMBERS)) == ["RRX722"]  # 4 of 4
+    three = {n: f"https://evil.example.net/{n}" for n in "ABC"}
+    assert codes(live_plan(conf(three), FOUR, NUMBERS)) == []  # 75%, but not above the floor 3
     low_floor = {"safety": {"min_impact": 2}}
-    assert codes(live_plan(conf(two, **low_floor), FOUR, NUMBERS)) == ["RRX722"]
-    raised = {"safety": {"max_reroute_percent": 80}}
+    assert codes(live_plan(conf(three, **low_floor), FOUR, NUMBERS)) == ["RRX722"]
+    two = {n: f"https://evil.example.net/{n}" for n in "AB"}
+    assert codes(live_plan(conf(two, **low_floor), FOUR, NUMBERS)) == []
+    raised = {"safety": {"max_reroute_percent": 100}}
     assert codes(live_plan(conf(evil, **raised), FOUR, NUMBERS)) == []
     config = conf({})
     config["callbacks"][2]["bind"] = {"phone_numbers": []}
@@ -177,7 +179,7 @@ callbacks:
   - {name: SMS, type: sms, url: "https://evil.example.net/sms"}
   - {name: VM, type: voicemail, url: "https://evil.example.net/vm", bind: {mailboxes: ["1001"]}}
   - {name: CDR, type: cdr, url: "https://evil.example.net:8443/cdr"}
-  - {name: REC, type: recording, url: "https://hooks.example.com/rec"}
+  - {name: REC, type: recording, url: "https://evil.example.net/rec"}
 """
 
 
@@ -190,10 +192,10 @@ def test_apply_refuses_hijack_and_unbind_all_then_force_logs_it(
     plan = run_cli(["plan", str(path)], env)
     assert plan.exit_code == 0
     assert 'reroute: "https://hooks.example.com" -> "https://evil.example.net"' in plan.stdout
-    assert "Impact: 3 reroutes, 4 targets silenced." in plan.stdout
+    assert "Impact: 4 reroutes, 4 targets silenced." in plan.stdout
     assert "(targets silenced)" in plan.stdout
     md = run_cli(["plan", str(path), "--format", "markdown"], env)
-    assert "**Impact: 3 reroutes, 4 targets silenced.**" in md.stdout and "reroute:" in md.stdout
+    assert "**Impact: 4 reroutes, 4 targets silenced.**" in md.stdout and "reroute:" in md.stdout
     admin(sim, "POST", "/stats/reset")
     refused = run_cli(["apply", str(path), "--auto-approve"], env)
     assert refused.exit_code == 1
@@ -211,6 +213,7 @@ def test_apply_refuses_hijack_and_unbind_all_then_force_logs_it(
         "SMS": ("https://hooks.example.com", "https://evil.example.net"),
         "VM": ("https://hooks.example.com", "https://evil.example.net"),
         "CDR": ("https://hooks.example.com", "https://evil.example.net:8443"),
+        "REC": ("https://hooks.example.com", "https://evil.example.net"),
     }
     silences = [r for r in records if r.get("silence")]
     assert len(silences) == 4 and all(r["action"] == "unbind" for r in silences)
@@ -218,8 +221,8 @@ def test_apply_refuses_hijack_and_unbind_all_then_force_logs_it(
 
 
 def test_small_account_everyday_edit_is_not_refused(sim: SimulatorServer, tmp_path: Path) -> None:
-    """2 of 4 callbacks moved (50%) and 2 of 5 targets unbound (40%): over both shares,
-    but under the floor of 3 (safety.min_impact), so no --force is needed."""
+    """3 of 4 callbacks moved (75%) and 3 of 5 targets unbound (60%): over both shares,
+    but not above the floor of 3 (safety.min_impact), so no --force is needed."""
     env = cli_env(sim)
     path = tmp_path / "c.yaml"
     path.write_text(
@@ -228,13 +231,13 @@ callbacks:
   - name: SMS
     type: sms
     url: "https://hooks.example.com/sms"
-    bind: {phone_numbers: ["+18185559876", "8185551234"]}
+    bind: {phone_numbers: ["+18185559876"]}
   - {name: VM, type: voicemail, url: "https://new.example.net/vm", bind: {mailboxes: ["1001"]}}
   - {name: CDR, type: cdr, url: "https://new.example.net/cdr"}
-  - {name: REC, type: recording, url: "https://hooks.example.com/rec"}
+  - {name: REC, type: recording, url: "https://new.example.net/rec"}
 """,
         encoding="utf-8",
     )
     result = run_cli(["apply", str(path), "--auto-approve"], env)
     assert result.exit_code == 0, result.stderr
-    assert "Impact: 2 reroutes, 2 targets silenced." in result.stdout
+    assert "Impact: 3 reroutes, 3 targets silenced." in result.stdout

@@ -110,8 +110,8 @@ class Safety(StrictModel):
     min_impact: int = Field(
         default=3,
         ge=0,
-        description="The reroute and unbind thresholds apply only when at least this many "
-        "callbacks (or targets) are affected.",
+        description="A floor: the reroute and unbind thresholds apply only when more than this "
+        "many callbacks (or targets) are affected.",
     )
 
 

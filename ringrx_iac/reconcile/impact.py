@@ -7,8 +7,9 @@
 
 ``safety.max_reroute_percent`` (share of managed callbacks rerouted) and
 ``safety.max_unbind_percent`` (share of the targets bound to managed callbacks silenced)
-make apply refuse without ``--force``, but only from ``safety.min_impact`` callbacks or
-targets on; with ``policy.allowed_hosts`` set, a reroute to an allowed host does not count.
+make apply refuse without ``--force``, but only above a floor: when more than
+``safety.min_impact`` callbacks (or targets) are affected. With ``policy.allowed_hosts``
+set, a reroute to an allowed host does not count.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ def violations(impact: Impact, safety: Safety) -> list[Diagnostic]:
     """RRX722 / RRX723: the reroute and unbind thresholds (apply refuses without --force)."""
     found: list[Diagnostic] = []
     counted = impact.counted_reroutes
-    if counted and impact.managed_count and len(counted) >= safety.min_impact:
+    if counted and impact.managed_count and len(counted) > safety.min_impact:
         percent = 100.0 * len(counted) / impact.managed_count
         if percent > safety.max_reroute_percent:
             hosts = ", ".join(sorted({r.new_host for r in counted}))
@@ -250,7 +251,7 @@ def violations(impact: Impact, safety: Safety) -> list[Diagnostic]:
                 )
             )
     silenced = impact.silenced
-    if silenced and impact.bound_count and len(silenced) >= safety.min_impact:
+    if silenced and impact.bound_count and len(silenced) > safety.min_impact:
         percent = 100.0 * len(silenced) / impact.bound_count
         if percent > safety.max_unbind_percent:
             found.append(
