@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "simulator": "ringrx_iac.cli.commands_simulator",
     "render": "ringrx_iac.cli.commands_webhook",
     "test": "ringrx_iac.cli.commands_webhook",
+    "probe": "ringrx_iac.cli.commands_webhook",
 }
 
 INTERRUPTED = "Interrupted; stopped before finishing (exit 1)."

@@ -26,6 +26,7 @@ from ringrx_iac.config.secrets import SecretError
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.reconcile.desired import DesiredCallback, from_config
 from ringrx_iac.render.diagnostics import render_text as render_diagnostics
+from ringrx_iac.render.probe import render_probe_json, render_probe_text
 from ringrx_iac.render.terminal import echo, stream_color, style
 from ringrx_iac.render.testreport import banner, failures, junit_xml, result_line, summary
 from ringrx_iac.render.webhook import (
@@ -45,6 +46,8 @@ from ringrx_iac.webhook.destinations import (
 )
 from ringrx_iac.webhook.eventfile import EventFileError, load_fields
 from ringrx_iac.webhook.notes import notes
+from ringrx_iac.webhook.probe import DEFAULT_TIMEOUT as DEFAULT_PROBE_TIMEOUT
+from ringrx_iac.webhook.probe import probe_all, probe_request
 from ringrx_iac.webhook.request import Callback, Event, build_request
 from ringrx_iac.webhook.runner import run_all
 from ringrx_iac.webhook.secrets import resolver, scrub, table_for, to_callback
@@ -320,4 +323,57 @@ def _refuse_outside_policy(config: Config, urls: dict[str, str], command: str) -
         )
 
 
-COMMANDS: list[click.Command] = [render_command, test_command]
+@click.command("probe")
+@click.argument("path", type=click.Path(path_type=str))
+@callback_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, 300, min_open=True),
+    default=DEFAULT_PROBE_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for each receiver's answer.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools.",
+)
+@template_options
+@_handle_errors
+def probe_command(
+    path: str,
+    callback_names: tuple[str, ...],
+    timeout: float,
+    fmt: str,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+) -> None:
+    """Send one marked synthetic event to each callback's real URL; report status and latency.
+
+    Run it after an apply: each selected callback (every one by default) gets its type's
+    sample event with its real headers and basic auth, marked with the header
+    X-RingRx-IaC-Probe: 1 and "ringrx_iac_probe": true in JSON bodies. Refuses (sending
+    nothing) when a host is outside policy.allowed_hosts. Exit 0 when every receiver
+    answered 2xx, 1 otherwise.
+    """
+    loaded = load_config(path, variables, var_files)
+    selected = select(loaded.callbacks, callback_names)
+    found: list[str] = []
+    callbacks = [resolve_callback(cb, loaded.base_dir, found) for cb in selected]
+    jobs = [(cb, probe_request(cb)) for cb in callbacks]
+    _refuse_outside_policy(loaded.config, {cb.name: r.url for cb, r in jobs}, "probe")
+    results = probe_all(jobs, timeout)
+    if fmt == "json":
+        echo(scrub(render_probe_json(results), found), nl=False)
+    else:
+        color = stream_color()
+        text = render_probe_text(results, lambda t, name: style(t, name, color))
+        echo(scrub(text, found), nl=False, color=color)
+    if not all(r.ok for r in results):
+        raise click.exceptions.Exit(1)
+
+
+COMMANDS: list[click.Command] = [render_command, test_command, probe_command]
