@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ringrx_iac import redact
 from ringrx_iac.cli.options import template_options
 from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
@@ -50,7 +51,7 @@ from ringrx_iac.webhook.probe import DEFAULT_TIMEOUT as DEFAULT_PROBE_TIMEOUT
 from ringrx_iac.webhook.probe import probe_all, probe_request
 from ringrx_iac.webhook.request import Callback, Event, build_request
 from ringrx_iac.webhook.runner import run_all
-from ringrx_iac.webhook.secrets import resolver, scrub, table_for, to_callback
+from ringrx_iac.webhook.secrets import resolver, table_for, to_callback
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -201,10 +202,10 @@ def render_one(
     )
 
 
-def resolve_callback(cb: DesiredCallback, base_dir: Path, found: list[str]) -> Callback:
+def resolve_callback(cb: DesiredCallback, base_dir: Path) -> Callback:
     """``cb`` with its secrets resolved from the environment (an unset one is an error)."""
     try:
-        return to_callback(cb, resolver(os.environ, base_dir, found))
+        return to_callback(cb, resolver(os.environ, base_dir))
     except SecretError as exc:
         raise WebhookCommandError(
             f"callback {cb.name!r}: {exc}; set it (as for plan and apply) and run again"
@@ -267,9 +268,8 @@ def test_command(
                 f"{t.location}: test {t.name!r} names callback {t.callback!r}, which the "
                 f"configuration does not have{hint}"
             )
-    found: list[str] = []
     resolved = {
-        name: resolve_callback(by_name[name], loaded.base_dir, found)
+        name: resolve_callback(by_name[name], loaded.base_dir)
         for name in dict.fromkeys(t.callback for t in contract.tests)
     }
     jobs = []
@@ -295,15 +295,15 @@ def test_command(
         color=color,
     )
     started = time.monotonic()
-    results = run_all(jobs, lambda r: echo(scrub(result_line(r, file, paint), found), color=color))
+    results = run_all(jobs, lambda r: echo(result_line(r, file, paint), color=color))
     seconds = time.monotonic() - started
     echo("", color=color)
     report = failures(results, paint)
     if report:
-        echo(scrub(report, found), nl=False, color=color)
+        echo(report, nl=False, color=color)
     echo(summary(results, seconds, paint), nl=False, color=color)
     if junit_file is not None:
-        xml = scrub(junit_xml(results, file, seconds, f"receiver tests ({file})"), found)
+        xml = redact.redact(junit_xml(results, file, seconds, f"receiver tests ({file})"))
         try:
             junit_file.write_text(xml, encoding="utf-8")
         except OSError as exc:
@@ -361,17 +361,16 @@ def probe_command(
     """
     loaded = load_config(path, variables, var_files)
     selected = select(loaded.callbacks, callback_names)
-    found: list[str] = []
-    callbacks = [resolve_callback(cb, loaded.base_dir, found) for cb in selected]
+    callbacks = [resolve_callback(cb, loaded.base_dir) for cb in selected]
     jobs = [(cb, probe_request(cb)) for cb in callbacks]
     _refuse_outside_policy(loaded.config, {cb.name: r.url for cb, r in jobs}, "probe")
     results = probe_all(jobs, timeout)
     if fmt == "json":
-        echo(scrub(render_probe_json(results), found), nl=False)
+        echo(render_probe_json(results), nl=False)
     else:
         color = stream_color()
         text = render_probe_text(results, lambda t, name: style(t, name, color))
-        echo(scrub(text, found), nl=False, color=color)
+        echo(text, nl=False, color=color)
     if not all(r.ok for r in results):
         raise click.exceptions.Exit(1)
 

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
+from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Location
+from ringrx_iac.webhook.eventfile import EventFileError, read_yaml
 
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 300.0
@@ -102,25 +103,15 @@ def default_path(config_path: Path) -> Path:
 
 def load_contract(path: Path) -> Contract:
     """Read and check a tests file; raises :class:`ContractError`."""
-    display = str(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ContractError(
-            f"{display}: no such file; write the receiver tests there (see 'Testing your "
-            "receiver' in the README) or name the file with --tests FILE"
-        ) from None
-    except OSError as exc:
-        raise ContractError(f"{display}: cannot read it: {exc.strerror}") from None
-    try:
-        data, sources, problems = parse(decode(raw, display), display)
-    except YamlLoadError as exc:
-        p = exc.problem
-        raise ContractError(f"{Location(display, p.line, p.column)}: {p.message}") from None
-    if problems:
-        p = problems[0]
-        raise ContractError(f"{Location(display, p.line, p.column)}: {p.message}")
-    return _Reader(display, sources).contract(data)
+        data, sources = read_yaml(
+            path,
+            "write the receiver tests there (see 'Testing your receiver' in the README) "
+            "or name the file with --tests FILE",
+        )
+    except EventFileError as exc:
+        raise ContractError(str(exc)) from None
+    return _Reader(str(path), sources).contract(data)
 
 
 @dataclass

@@ -5,21 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ringrx_iac.config.yamlio import YamlLoadError, decode, parse
+from ringrx_iac.config.yamlio import SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Location
 
 
 class EventFileError(Exception):
-    """An event file that cannot be used; ``str()`` names the file (and line:col)."""
+    """A YAML file (event fields, receiver tests) that cannot be used; ``str()`` starts
+    with the file (and line:col)."""
 
 
-def load_fields(path: Path) -> dict[str, Any]:
-    """The event fields in ``path``: a mapping of field name to value."""
+def read_yaml(path: Path, missing_hint: str) -> tuple[Any, SourceMap]:
+    """``path`` parsed with positions; problems raise :class:`EventFileError` (file:line:col)."""
     display = str(path)
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise EventFileError(f"{display}: no such file; {missing_hint}") from None
     except OSError as exc:
-        raise EventFileError(f"cannot read event file {display}: {exc.strerror}") from None
+        raise EventFileError(f"{display}: cannot read it: {exc.strerror}") from None
     try:
         data, sources, problems = parse(decode(raw, display), display)
     except YamlLoadError as exc:
@@ -28,6 +31,13 @@ def load_fields(path: Path) -> dict[str, Any]:
     if problems:
         p = problems[0]
         raise EventFileError(f"{Location(display, p.line, p.column)}: {p.message}")
+    return data, sources
+
+
+def load_fields(path: Path) -> dict[str, Any]:
+    """The event fields in ``path``: a mapping of field name to value."""
+    display = str(path)
+    data, sources = read_yaml(path, "name an existing YAML or JSON file of event fields")
     if not isinstance(data, dict):
         raise EventFileError(
             f"{Location(display, 1, 1)}: an event file is a mapping of event fields, "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ringrx_iac import redact
 from ringrx_iac.config.secrets import SecretError, find_refs, resolve
 from ringrx_iac.reconcile.desired import DesiredCallback
 from ringrx_iac.reconcile.importer import secret_variable, slug
@@ -40,28 +41,22 @@ def to_callback(cb: DesiredCallback, transform: Transform) -> Callback:
     return Callback(cb.type, cb.url, headers, auth, None, cb.name)
 
 
-def resolver(env: Mapping[str, str], base_dir: Path, found: list[str] | None = None) -> Transform:
+def resolver(env: Mapping[str, str], base_dir: Path) -> Transform:
     """A transform resolving every reference (raises :class:`SecretError` when unset).
 
-    Each secret value it puts in is appended to ``found``, so output can be scrubbed of it.
+    Resolved references are registered with the run's redactor by ``resolve``; a password
+    or secret-looking header value written literally is registered here, so no output
+    (not even a receiver's echo of it) can print it.
     """
 
     def transform(kind: str, name: str | None, value: str) -> str:
         resolved = resolve(value, env, base_dir)
-        if found is not None:
-            found.extend(resolve(str(ref), env, base_dir) for ref in find_refs(value))
-            if kind == "password" or (name is not None and is_secret_header_name(name)):
-                found.append(resolved)
+        secret_name = name is not None and is_secret_header_name(name)
+        if kind == "password" or (secret_name and not _TOKENS_ONLY_RE.match(value)):
+            redact.register(resolved)
         return resolved
 
     return transform
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret value (of 3 characters or more) replaced by the mask."""
-    for secret in sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
 
 
 @dataclass(frozen=True)
