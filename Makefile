@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint demo bench schema clean
+.PHONY: venv test lint demo demo-fleet bench schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint
 
 demo: $(STAMP)
 	$(BIN)/python -m ringrx_iac.demo
+
+demo-fleet: $(STAMP)
+	$(BIN)/python -m ringrx_iac.demo_fleet
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "render": "ringrx_iac.cli.commands_webhook",
     "test": "ringrx_iac.cli.commands_webhook",
     "probe": "ringrx_iac.cli.commands_webhook",
+    "fleet": "ringrx_iac.cli.commands_fleet",
 }
 
 INTERRUPTED = "Interrupted; stopped before finishing (exit 1)."

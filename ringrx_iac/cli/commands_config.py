@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import template_options
 from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
@@ -21,7 +22,8 @@ def schema_text() -> str:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=False, type=click.Path(path_type=str))
+@fleet_options("validate")
 @click.option(
     "--format",
     "output_format",

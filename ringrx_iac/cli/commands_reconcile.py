@@ -26,6 +26,7 @@ import click
 from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.api.types import RemoteAccount
+from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import client_options, template_options
 from ringrx_iac.config.loader import load
 from ringrx_iac.config.template import VariableError, collect_variables
@@ -174,7 +175,8 @@ FORMAT_HELP = (
 
 
 @click.command("plan")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", required=False, type=click.Path(exists=True))
+@fleet_options("plan")
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help=FORMAT_HELP)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes.")
 @click.option(
@@ -222,7 +224,8 @@ def _refuse_literal_secrets(state: DesiredState, out: str) -> None:
 
 
 @click.command("drift")
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", required=False, type=click.Path(exists=True))
+@fleet_options("drift")
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help=FORMAT_HELP)
 @template_options
 @client_options
@@ -315,6 +318,7 @@ class _Progress:
 
 @click.command("apply")
 @click.argument("path", required=False, type=click.Path(exists=True))
+@fleet_options("apply")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (for CI).")
 @click.option("--force", is_flag=True, help="Apply even when a safety check refuses.")
 @click.option(
@@ -449,8 +453,13 @@ def _print_report(report: ApplyReport, after: Plan, fmt: str, color: bool, plan:
 
 
 @click.command("import")
+@fleet_options("import")
 @click.option(
-    "--out", "out", default="-", show_default=True, help="Write the YAML here ('-' = stdout)."
+    "--out",
+    "out",
+    default="-",
+    show_default=True,
+    help="Write the YAML here ('-' = stdout); with --fleet, a directory: DIR/KEY/callbacks.yaml.",
 )
 @client_options
 @_handle_errors

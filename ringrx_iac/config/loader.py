@@ -13,7 +13,7 @@ import gc
 import os
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ringrx_iac.catalog import CALLBACK_TYPES
+from ringrx_iac.config import overlay
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.partial import valid_part
 from ringrx_iac.config.template import TemplateError, render_mapped
@@ -77,10 +78,15 @@ def load(
     env: Mapping[str, str] | None = None,
     *,
     run_lint: bool = True,
+    bases: Sequence[Path] = (),
 ) -> LoadResult:
-    """Load, validate and (unless ``run_lint`` is false) lint the configuration at ``path``."""
+    """Load, validate and (unless ``run_lint`` is false) lint the configuration at ``path``.
+
+    ``bases`` are extended before the configuration's own ``extends`` (a fleet account
+    listing several config paths: each later one extends the earlier ones).
+    """
     with _gc_paused():
-        return _load(Path(path), variables, env, run_lint)
+        return _load(Path(path), variables, env, run_lint, tuple(bases))
 
 
 @contextlib.contextmanager
@@ -101,21 +107,16 @@ def _load(
     variables: Mapping[str, Any] | None,
     env: Mapping[str, str] | None,
     run_lint: bool,
+    bases: tuple[Path, ...] = (),
 ) -> LoadResult:
     env = os.environ if env is None else env
     diagnostics: list[Diagnostic] = []
-    sources = SourceMap(root=Location(str(path)))
     base_dir = path if path.is_dir() else path.parent
-    files = _discover(path, diagnostics)
-    loaded: list[_File] = []
-    for file in files:
-        item = _load_file(file, variables, env, diagnostics)
-        if item is not None:
-            loaded.append(item)
-    result = LoadResult(None, diagnostics, sources, base_dir, [str(f) for f in files])
-    if not files or len(loaded) != len(files):
+    found, sources, files = _read(path, variables, env, diagnostics, (), bases)
+    result = LoadResult(None, diagnostics, sources, base_dir, files)
+    if found is None:
         return _finish(result)
-    merged = _merge(loaded, sources, diagnostics)
+    merged = found
     load_failed = any(d.is_error for d in diagnostics)
     try:
         config = Config.model_validate(merged)
@@ -133,6 +134,47 @@ def _load(
     # After a load or merge error the data is not what the files say: no config then.
     result.config = None if load_failed else config
     return _finish(result)
+
+
+def _read(
+    path: Path,
+    variables: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    diagnostics: list[Diagnostic],
+    chain: tuple[Path, ...],
+    bases: tuple[Path, ...] = (),
+) -> tuple[dict[str, Any] | None, SourceMap, list[str]]:
+    """Read and merge the files at ``path`` and the baselines it extends (see :mod:`.overlay`).
+
+    Returns the merged data (None when a file could not be read), its source map and the
+    files read. ``chain`` holds the configurations extending this one (cycle detection).
+    """
+    sources = SourceMap(root=Location(str(path)))
+    files = _discover(path, diagnostics)
+    names = [str(f) for f in files]
+    loaded = [
+        item
+        for item in (_load_file(file, variables, env, diagnostics) for file in files)
+        if item is not None
+    ]
+    if not files or len(loaded) != len(files):
+        return None, sources, names
+    merged = _merge(loaded, sources, diagnostics)
+    if bases:
+        own = merged.get("extends")
+        own_list = own if isinstance(own, list) else [] if own is None else [own]
+        merged["extends"] = [str(b.resolve()) for b in bases] + own_list
+    if "extends" not in merged:
+        return merged, sources, names
+
+    def read_base(
+        base: Path, chain: tuple[Path, ...]
+    ) -> tuple[dict[str, Any] | None, SourceMap, list[str]]:
+        return _read(base, variables, env, diagnostics, chain)
+
+    return overlay.extend(
+        (merged, sources), names, (*chain, path.resolve()), read_base, diagnostics
+    )
 
 
 def _lint_valid_parts(

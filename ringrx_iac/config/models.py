@@ -79,6 +79,10 @@ class CallbackSpec(StrictModel):
         description="Former names: a live callback of one of these names is renamed in place "
         "(same id and bindings) instead of deleted and created again.",
     )
+    override: bool = Field(
+        default=False,
+        description="Replace the callback of this name from the baseline this file extends.",
+    )
 
 
 class Safety(StrictModel):
@@ -175,6 +179,11 @@ class Config(StrictModel):
     )
 
     version: Literal[1] = Field(description="Configuration language version.")
+    extends: str | list[str] | None = Field(
+        default=None,
+        description="Baseline configuration(s) this one builds on: files or directories, "
+        "relative to this file. Callbacks named in both need 'override: true'.",
+    )
     ignore: list[str] = Field(
         default_factory=list,
         description="Globs on names of live callbacks left alone.",

@@ -154,6 +154,50 @@ _RULES: tuple[Rule, ...] = (
         "fix the value",
     ),
     Rule("RRX022", "missing-key", "error", "A required key is missing.", "add the key"),
+    # Baselines and overlays (extends / override).
+    Rule(
+        "RRX030",
+        "extends-not-found",
+        "error",
+        "A path named by 'extends' does not exist.",
+        "fix the path; it is relative to the file that says 'extends'",
+    ),
+    Rule(
+        "RRX031",
+        "extends-cycle",
+        "error",
+        "Configurations extend each other in a cycle.",
+        "remove one of the 'extends' entries",
+    ),
+    Rule(
+        "RRX032",
+        "override-needed",
+        "error",
+        "A callback name is defined both in a configuration and in the baseline it extends.",
+        "add 'override: true' to this callback to replace the baseline's, or rename it",
+    ),
+    Rule(
+        "RRX033",
+        "override-without-base",
+        "warning",
+        "A callback says 'override: true' but the baseline has no callback of that name.",
+        "remove 'override: true', or fix the name to match the baseline's callback",
+    ),
+    # The fleet inventory (fleet.yaml).
+    Rule(
+        "RRX040",
+        "duplicate-account-key",
+        "error",
+        "Two accounts of the fleet inventory have one key.",
+        "give each account its own key",
+    ),
+    Rule(
+        "RRX041",
+        "literal-credential",
+        "error",
+        "An account's API key or secret is written literally in the fleet inventory.",
+        'reference it instead: "${env:NAME}" or "${file:PATH}" (relative to the inventory)',
+    ),
     # Tokens.
     Rule(
         "RRX101",

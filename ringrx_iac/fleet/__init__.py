@@ -1,0 +1,1 @@
+"""Many RingRx accounts in one repository: inventory, concurrent runs, one report."""
