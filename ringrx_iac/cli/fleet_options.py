@@ -67,9 +67,10 @@ def fleet_options(command: str) -> Callable[[F], F]:
                     flag = "--" + used[0].replace("_", "-").replace("all-accounts", "all")
                     raise FleetError(f"{flag} needs --fleet FILE (the fleet inventory)")
                 if not _paths(kwargs) and command not in ("apply", "import"):
-                    raise FleetError(
-                        "missing PATH (the configuration file or directory), or --fleet FILE"
-                    )
+                    ctx = click.get_current_context()
+                    param = next(p for p in ctx.command.params if p.name in ("path", "paths"))
+                    hint = f"'{(param.name or '').upper()}{'...' if param.nargs == -1 else ''}'"
+                    raise click.MissingParameter(ctx=ctx, param=param, param_hint=hint)
                 return func(**kwargs)
             if _paths(kwargs):
                 raise FleetError("give either PATH or --fleet FILE, not both")
