@@ -173,3 +173,18 @@ def test_several_bases_apply_in_order(tmp_path: Path) -> None:
     assert result.config is not None
     assert [cb.url for cb in result.config.callbacks] == ["https://two/{id}"]
     assert "RRX021" in _codes(load(tmp_path / "bad.yaml"))
+
+
+def test_other_sections_take_the_overlays_value(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "base.yaml": "version: 1\nmanage: no-purge\npolicy: {require_https: true}\n",
+            "top.yaml": "version: 1\nextends: base.yaml\nmanage: full\n",
+        },
+    )
+    result = load(tmp_path / "top.yaml")
+    assert result.errors == []
+    assert result.config is not None
+    assert result.config.manage == "full"
+    assert result.config.policy.require_https is True

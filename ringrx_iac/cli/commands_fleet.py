@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ringrx_iac.cli import commands_reconcile as single
 from ringrx_iac.cli.fleet_options import FleetError, selection_options
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
@@ -72,6 +73,7 @@ def run_fleet_command(command: str, fleet: Path, **kw: Any) -> None:
         insecure=kw.get("insecure", False),
         debug=kw.get("debug", False),
         force=kw.get("force", False),
+        write_text=single._write_text,
         out_dir=Path(kw["out"])
         if command == "import" and kw.get("out") not in (None, "-")
         else Path("."),
@@ -133,8 +135,6 @@ def _confirm_fleet(selected: list[Account], opts: RunOptions, kw: dict[str, Any]
         )
     )
     echo(render_fleet_text(fleet_dict("plan", results), stream_color()), nl=False)
-    from ringrx_iac.cli import commands_reconcile as single  # (it imports this module)
-
     with _single_errors():
         single._confirm()
 
@@ -142,19 +142,15 @@ def _confirm_fleet(selected: list[Account], opts: RunOptions, kw: dict[str, Any]
 @contextlib.contextmanager
 def _single_errors() -> Iterator[None]:
     """The single-account helpers' CommandError as a fleet error (one line, exit 1)."""
-    from ringrx_iac.cli.commands_reconcile import CommandError
-
     try:
         yield
-    except CommandError as exc:
+    except single.CommandError as exc:
         raise FleetError(str(exc)) from None
 
 
 @contextlib.contextmanager
 def _action_log(path: str | None) -> Iterator[Callable[[str, dict[str, Any]], None] | None]:
     """``--log FILE`` over a fleet: apply's JSON lines, each with the account's key."""
-    from ringrx_iac.cli import commands_reconcile as single
-
     with _single_errors(), single._action_log(path) as write:
         if write is None:
             yield None

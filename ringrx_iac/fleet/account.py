@@ -27,6 +27,7 @@ from ringrx_iac.fleet.inventory import Account
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
+from ringrx_iac.redact import redact
 
 # Statuses of an account in a fleet report.
 IN_SYNC, CHANGES, APPLIED, IMPORTED, VALID = "in_sync", "changes", "applied", "imported", "valid"
@@ -90,7 +91,9 @@ class RunOptions:
     insecure: bool = False
     debug: bool = False
     force: bool = False
-    out_dir: Path | None = None  # import
+    out_dir: Path | None = None  # import: DIR/KEY/callbacks.yaml
+    # import: writes a file (the CLI's: redacted, mode 0600); default a plain redacted write
+    write_text: Callable[[Path, str], None] | None = None
 
 
 def load_account(account: Account, variables: Mapping[str, Any] | None = None) -> LoadResult:
@@ -220,7 +223,10 @@ async def _import(account: Account, opts: RunOptions) -> AccountResult:
     out_dir = (opts.out_dir or Path("imported")) / account.key
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "callbacks.yaml"
-    path.write_text(imported.text, encoding="utf-8")
+    if opts.write_text is not None:
+        opts.write_text(path, imported.text)
+    else:
+        path.write_text(redact(imported.text), encoding="utf-8")
     return AccountResult(
         account,
         IMPORTED,
