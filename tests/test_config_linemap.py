@@ -73,4 +73,4 @@ def test_undefined_variable_names_its_line_and_column() -> None:
     with pytest.raises(TemplateError) as info:
         render_mapped("a: 1\n{% for i in [1] %}\nb: {{ env.NOPE }}\n{% endfor %}\n", "f", {}, {})
     assert (info.value.line, info.value.column) == (3, 11)
-    assert "environment variable NOPE" in info.value.hint
+    assert "rename the variable to RINGRX_VAR_NOPE" in info.value.message

@@ -116,9 +116,10 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
 
 def test_template_variables_and_env(tmp_path: Path) -> None:
     text = GOOD.replace("hooks.example.com", "{{ host }}").replace(
-        "CRM inbound SMS", "{{ env.PREFIX }}SMS"
+        "CRM inbound SMS", "{{ env.RINGRX_VAR_PREFIX }}SMS"
     )
-    result = load(write(tmp_path, "c.yaml", text), {"host": "h.example.com"}, {"PREFIX": "x-"})
+    env = {"RINGRX_VAR_PREFIX": "x-"}
+    result = load(write(tmp_path, "c.yaml", text), {"host": "h.example.com"}, env)
     assert result.config is not None
     assert result.config.callbacks[0].url == "https://h.example.com/sms?to={to}"
     assert result.config.callbacks[0].name == "x-SMS"

@@ -26,8 +26,75 @@ def test_text_without_markers_is_untouched() -> None:
     assert render(text, "f") is text
 
 
-def test_env_is_exposed() -> None:
-    assert render("a: {{ env.REGION }}\n", "f", {}, {"REGION": "us"}) == "a: us\n"
+def test_only_ringrx_var_environment_variables_are_exposed_under_full_names() -> None:
+    env = {"RINGRX_VAR_REGION": "us", "RINGRX_API_SECRET": "s3cr3t-api", "HOME": "/root"}
+    assert render("a: {{ env.RINGRX_VAR_REGION }}\n", "f", {}, env) == "a: us\n"
+    assert render("a: {{ env | list }}\n", "f", {}, env) == "a: ['RINGRX_VAR_REGION']\n"
+    assert render("a: {{ env.get('HOME', 'x') }}\n", "f", {}, env) == "a: x\n"
+
+
+@pytest.mark.parametrize("use", ["env.RINGRX_API_SECRET", "env['RINGRX_API_SECRET']"])
+def test_other_environment_variables_are_undefined_with_a_rename_hint(use: str) -> None:
+    env = {"RINGRX_API_SECRET": "s3cr3t-api"}
+    with pytest.raises(TemplateError) as err:
+        render(f"a: 1\nb: {{{{ {use} }}}}\n", "f", {}, env)
+    assert err.value.kind == "undefined"
+    assert err.value.line == 2 and err.value.column >= 7
+    assert "rename the variable to RINGRX_VAR_RINGRX_API_SECRET" in err.value.message
+    assert "--var ringrx_api_secret=VALUE" in err.value.message
+    assert "s3cr3t-api" not in err.value.message + err.value.hint
+
+
+def test_unset_ringrx_var_is_named() -> None:
+    with pytest.raises(TemplateError, match="RINGRX_VAR_X is not set"):
+        render("a: {{ env.RINGRX_VAR_X }}\n", "f", {}, {})
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cycler.__init__.__globals__.os.popen('id').read()",
+        "''.__class__.__mro__[1].__subclasses__()",
+        "lipsum.__globals__['os'].system('id')",
+        "namespace.__init__.__globals__",
+        "(1).__class__",
+        "[].append(1)",
+        "{}.update(a=1)",
+    ],
+)
+def test_python_internals_are_blocked_and_located(expression: str) -> None:
+    with pytest.raises(TemplateError) as err:
+        render(f"a: 1\nb: {{{{ {expression} }}}}\n", "f", {})
+    assert err.value.line == 2
+    assert "blocked" in err.value.message or "unsafe" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{{ 'x' * 100000000 }}", "repeats"),
+        ("{{ [0] * 100000000 }}", "repeats"),
+        ("{{ 10 ** 100000000 }}", "power"),
+        ("{{ 'x' | center(1000000000) }}", "center"),
+        ("{{ lipsum(1000000000) }}", "lipsum"),
+        ("{% for i in range(10**9) %}{% endfor %}", "Range too big"),
+    ],
+)
+def test_runaway_templates_are_refused(template: str, reason: str) -> None:
+    with pytest.raises(TemplateError, match=reason):
+        render(f"a: 1\nb: {template}\n", "f", {})
+
+
+def test_output_and_time_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ringrx_iac.config import sandbox
+
+    monkeypatch.setattr(sandbox, "MAX_OUTPUT", 1000)
+    with pytest.raises(TemplateError, match="exceeds"):
+        render("{% for i in range(2000) %}x{% endfor %}\n", "f", {})
+    monkeypatch.setattr(sandbox, "TIME_LIMIT", 0.2)
+    loops = "{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}"
+    with pytest.raises(TemplateError, match="ran longer than 0.2 s"):
+        render(loops + "\n", "f", {})
 
 
 def test_undefined_variable_is_named_with_its_line() -> None:

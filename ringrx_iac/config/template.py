@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # jinja2 is imported only when a file holds a marker (cold st
     import jinja2
 
 _MARKERS = ("{{", "{%", "{#")
+#: Only environment variables with this prefix reach templates (as ``env.RINGRX_VAR_X``).
+ENV_PREFIX = "RINGRX_VAR_"
+_UNSAFE_RE = re.compile(r"attribute '([^']+)'")
 _UNDEFINED_RE = re.compile(r"'([^']+)' is undefined")
 _NO_ATTR_RE = re.compile(r"has no attribute '([^']+)'")
 
@@ -55,7 +58,9 @@ def needs_rendering(text: str) -> bool:
 def _environment() -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    from ringrx_iac.config.sandbox import BoundedSandbox
+
+    return BoundedSandbox(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
@@ -100,14 +105,22 @@ def render_mapped(
     return (output, positions) if stripped == output else (output, None)
 
 
+def template_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """The environment variables templates see: those named ``RINGRX_VAR_*``, full names."""
+    return {k: v for k, v in (env or {}).items() if k.startswith(ENV_PREFIX)}
+
+
 def _context(variables: Mapping[str, Any] | None, env: Mapping[str, str] | None) -> dict[str, Any]:
     context: dict[str, Any] = dict(variables or {})
-    context.setdefault("env", dict(env or {}))
+    context.setdefault("env", template_env(env))
     return context
 
 
 def _render(text: str, context: dict[str, Any]) -> str:
     import jinja2
+    from jinja2.sandbox import SecurityError
+
+    from ringrx_iac.config.sandbox import TemplateLimitError, render_bounded
 
     environment = _environment()
     try:
@@ -120,9 +133,24 @@ def _render(text: str, context: dict[str, Any]) -> str:
             exc.lineno or 0,
         ) from None
     try:
-        return template.render(context)
+        return render_bounded(template, context)
     except jinja2.UndefinedError as exc:
         raise _undefined_error(exc, text) from None
+    except SecurityError as exc:
+        raise _unsafe_error(exc, text) from None
+    except TemplateLimitError as exc:
+        raise TemplateError(
+            "syntax",
+            f"template stopped: {exc}",
+            "templates only fill in values; keep loops and repetitions small",
+            _template_line(exc),
+        ) from None
+    except MemoryError:
+        raise TemplateError(
+            "syntax",
+            "template stopped: it ran out of memory",
+            "templates only fill in values; keep loops and repetitions small",
+        ) from None
     except jinja2.TemplateError as exc:
         raise TemplateError(
             "syntax", f"template error: {exc}", "check the template", _template_line(exc)
@@ -134,6 +162,20 @@ def _render(text: str, context: dict[str, Any]) -> str:
             "check the template expression near this line",
             _template_line(exc),
         ) from None
+
+
+def _unsafe_error(exc: Exception, source: str) -> TemplateError:
+    """Reaching Python internals from a template: located, nothing ran."""
+    line = _template_line(exc)
+    m = _UNSAFE_RE.search(str(exc))
+    column = _column_of(m.group(1), source, line) if m else 0
+    return TemplateError(
+        "syntax",
+        f"template blocked: {exc} (templates run in a sandbox)",
+        "templates may use variables, filters and tests only, never Python internals",
+        line,
+        column,
+    )
 
 
 def _undefined_error(exc: jinja2.UndefinedError, source: str) -> TemplateError:
@@ -153,17 +195,38 @@ def _undefined_error(exc: jinja2.UndefinedError, source: str) -> TemplateError:
     if m:
         name = m.group(1)
         lines = source.splitlines()
-        on_env = 1 <= line <= len(lines) and f"env.{name}" in lines[line - 1]
+        here = lines[line - 1] if 1 <= line <= len(lines) else ""
+        on_env = any(f"env{s}" in here for s in (f".{name}", f"['{name}']", f'["{name}"]'))
+        if on_env:
+            return _env_error(name, line, _column_of(name, source, line))
         return TemplateError(
             "undefined",
             f"undefined template value {name!r} ({text})",
-            f"set the environment variable {name}, or use env.get('{name}', 'default')"
-            if on_env
-            else f"check the name {name!r}, or define it with --var or --var-file",
+            f"check the name {name!r}, or define it with --var or --var-file",
             line,
             _column_of(name, source, line),
         )
     return TemplateError("undefined", f"undefined template value: {text}", "define it", line)
+
+
+def _env_error(name: str, line: int, column: int) -> TemplateError:
+    """``env.NAME`` that templates do not see: unset, or not named ``RINGRX_VAR_*``."""
+    if name.startswith(ENV_PREFIX):
+        message = f"environment variable {name} is not set (used as env.{name})"
+        hint = f"set {name}, or use env.get('{name}', 'default')"
+    else:
+        short = name.lower()
+        message = (
+            f"env.{name} is undefined: templates see only environment variables named "
+            f"{ENV_PREFIX}*: rename the variable to {ENV_PREFIX}{name} and write "
+            f"env.{ENV_PREFIX}{name}, or pass it with --var {short}=VALUE and write "
+            f"{{{{ {short} }}}}"
+        )
+        hint = (
+            "secrets never go through templates: write ${env:NAME} in a header value or "
+            "password instead; it is resolved late and always masked"
+        )
+    return TemplateError("undefined", message, hint, line, column)
 
 
 def _column_of(name: str, source: str, line: int) -> int:

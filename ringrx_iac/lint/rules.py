@@ -73,14 +73,14 @@ _RULES: tuple[Rule, ...] = (
         "RRX004",
         "template-syntax",
         "error",
-        "Jinja2 syntax error in a file.",
+        "Jinja2 syntax error, sandbox violation or exceeded bound in a file.",
         "check the {{ }} / {% %} tags",
     ),
     Rule(
         "RRX005",
         "template-undefined",
         "error",
-        "A Jinja2 variable is not defined.",
+        "A Jinja2 variable is not defined (env holds only RINGRX_VAR_* variables).",
         "pass it with --var NAME=VALUE or --var-file",
     ),
     Rule(
