@@ -49,3 +49,29 @@ def test_resolve_errors_name_the_source_not_the_secret(tmp_path: Path) -> None:
         resolve("${env:CRM_KEY}", {}, tmp_path)
     with pytest.raises(SecretError, match="missing.txt"):
         resolve("${file:missing.txt}", {}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("ab\r\nX-Evil: 1", "carriage return"),
+        ("ab\nX-Evil: 1", "line feed"),
+        ("ab\0cd", "NUL"),
+        ("ab\x1bcd", "U+001B"),
+        ("ab\x7f", "U+007F"),
+        ("ab\n\n", "line feed"),
+    ],
+)
+def test_control_characters_in_secrets_are_errors_naming_the_reference(
+    tmp_path: Path, value: str, what: str
+) -> None:
+    with pytest.raises(SecretError) as err:
+        resolve("Bearer ${env:K}", {"K": value}, tmp_path)
+    assert what in str(err.value) and "${env:K}" in str(err.value)
+    assert "ab" not in str(err.value).replace("a carriage", "").replace("a line", "")
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
+def test_one_trailing_newline_is_stripped_from_env_and_files(tmp_path: Path, ending: str) -> None:
+    (tmp_path / "k.txt").write_bytes(f"from-file{ending}".encode())
+    assert resolve("${env:K}|${file:k.txt}", {"K": f"v{ending}"}, tmp_path) == "v|from-file"

@@ -250,4 +250,4 @@ def test_rules_are_documented() -> None:
 
 def test_url_credentials_are_not_echoed(tmp_path: Path) -> None:
     (d,) = lint_text(tmp_path, cb("https://user:s3cret@:99/x"))
-    assert d.code == "RRX202" and "s3cret" not in d.message
+    assert d.code == "RRX206" and "s3cret" not in d.message

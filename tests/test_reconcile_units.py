@@ -113,8 +113,8 @@ def test_update_fields_sensitive_changed_and_unknown_password() -> None:
     assert change["fields"] == [
         {"field": "url", "old": "https://x/old", "new": "https://x/new"},
         {"field": "headers.Authorization", "old": SENSITIVE, "new": SENSITIVE_CHANGED},
-        {"field": "headers.X-Env", "old": "dev", "new": "prod"},
-    ]  # the undisclosed password is unknown, not a change
+        {"field": "headers.X-Env", "old": "(live value hidden)", "new": "prod"},
+    ]  # the undisclosed password is unknown, not a change; "dev" is not in the config
 
 
 def test_header_order_is_not_a_change() -> None:

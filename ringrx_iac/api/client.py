@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
@@ -484,7 +485,7 @@ def callback_from_wire(item: Any) -> RemoteCallback:
         password = None
     headers = get("custom_headers")
     username = get("auth_username")
-    _register_live_secrets(password, headers)
+    _register_live_secrets(password, headers, get("url"))
     return RemoteCallback(
         id=get("id"),
         name=str(get("name") or ""),
@@ -497,10 +498,15 @@ def callback_from_wire(item: Any) -> RemoteCallback:
     )
 
 
-def _register_live_secrets(password: Any, headers: Any) -> None:
-    """Live basic-auth passwords and values of secret-looking headers join the redactor."""
+def _register_live_secrets(password: Any, headers: Any, url: Any) -> None:
+    """Live basic-auth passwords, values of secret-looking headers and URL userinfo
+    passwords join the redactor."""
     if isinstance(password, str):
         redact.register(password)
+    if isinstance(url, str) and "@" in url:
+        m = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#@]*)@", url)
+        if m:
+            redact.register(m.group(1).partition(":")[2] or m.group(1))
     if isinstance(headers, str):
         for name, value in parse_headers(headers).items():
             if is_secret_header_name(name):

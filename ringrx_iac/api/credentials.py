@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ ENV_API_SECRET = "RINGRX_API_SECRET"
 ENV_USERNAME = "RINGRX_USERNAME"
 ENV_PASSWORD = "RINGRX_PASSWORD"
 ENV_OTP = "RINGRX_OTP"
+_USERINFO_RE = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@")
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,15 @@ def is_loopback_host(host: str) -> bool:
 def check_base_url(base_url: str, *, insecure: bool) -> str:
     """Validate the base URL and return it without a trailing slash.
 
-    A plain ``http://`` URL is refused unless its host is loopback or ``insecure`` is set.
+    A plain ``http://`` URL is refused unless its host is loopback or ``insecure`` is set;
+    one holding credentials (``user:password@``) is refused without repeating them.
     """
+    if _USERINFO_RE.match(base_url):
+        raise SettingsError(
+            f"{ENV_BASE_URL} holds credentials (user:password@ before the host), which "
+            f"would be sent and shown in the clear; remove them and set {ENV_API_TOKEN} and "
+            f"{ENV_API_SECRET} (or {ENV_USERNAME} and {ENV_PASSWORD}) instead"
+        )
     try:
         url = httpx.URL(base_url)
     except (httpx.InvalidURL, TypeError) as exc:

@@ -160,6 +160,12 @@ class Defaults(StrictModel):
     """Values merged into every callback (the callback's own values win)."""
 
     headers: dict[str, str] = Field(default_factory=dict)
+    public_headers: list[str] = Field(
+        default_factory=list,
+        description="Header names whose live values plan and drift may show (e.g. X-Source); "
+        "other live header values show as '(live value hidden)' unless the configuration "
+        "holds the same value.",
+    )
 
 
 # `callbacks:` or `ignore:` with nothing after it is YAML null, which the loader takes as an

@@ -109,8 +109,9 @@ def check_syntax(value: str) -> list[SyntaxProblem]:
 def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
     """Replace every reference in ``value`` by its secret; raise :class:`SecretError`.
 
-    ``${file:PATH}`` is read relative to ``base_dir`` (the config file's directory), one
-    trailing newline stripped. Each resolved secret is registered with the run's
+    ``${file:PATH}`` is read relative to ``base_dir`` (the config file's directory). One
+    trailing newline (``\n`` or ``\r\n``) of each value is stripped, from files and
+    environment variables alike; any other control character is an error. Each resolved secret is registered with the run's
     redactor (:mod:`ringrx_iac.redact`), so no output can show it.
     """
     problems = check_syntax(value)
@@ -120,10 +121,33 @@ def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
     last = 0
     for ref in find_refs(value):
         out.append(value[last : ref.start])
-        out.append(redact.register(_resolve_one(ref, env, base_dir)))
+        out.append(redact.register(_checked(ref, _resolve_one(ref, env, base_dir))))
         last = ref.end
     out.append(value[last:])
     return "".join(out)
+
+
+_CONTROL_NAMES = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\0": "a NUL byte"}
+
+
+def _checked(ref: SecretRef, value: str) -> str:
+    """``value`` without one trailing newline; any control character left is an error.
+
+    A CR or LF in a header value would inject headers into every request RingRx sends, so
+    the value is refused (the message names the reference, never the value).
+    """
+    if value.endswith("\r\n"):
+        value = value[:-2]
+    elif value.endswith("\n"):
+        value = value[:-1]
+    bad = next((ch for ch in value if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
+    if bad is not None:
+        what = _CONTROL_NAMES.get(bad, f"the control character U+{ord(bad):04X}")
+        raise SecretError(
+            f"the value of {ref} holds {what}; secrets may not contain control characters "
+            "(one trailing newline is removed, nothing else): fix the secret"
+        )
+    return value
 
 
 def _resolve_one(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str:
@@ -142,4 +166,4 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str:
         raise SecretError(
             f"cannot read secret file {path} (referenced as {ref}): {type(exc).__name__}"
         ) from None
-    return text[:-1] if text.endswith("\n") else text
+    return text

@@ -207,7 +207,15 @@ class _Linter:
             )
             return
         scheme = url[:scheme_end].lower()
-        host = url[scheme_end + 3 : authority_end].rpartition("@")[2]
+        _, at_sign, host = url[scheme_end + 3 : authority_end].rpartition("@")
+        if at_sign:
+            self.add(
+                "RRX206",
+                "the URL holds credentials (user:password@ before the host); RingRx would "
+                "store them and every plan would show them",
+                self.sources.locate_offset(path, scheme_end + 3),
+            )
+            return
         if scheme not in ("http", "https"):
             self.add("RRX202", f"URL scheme {scheme!r} is not http or https", at)
             return

@@ -277,6 +277,13 @@ _RULES: tuple[Rule, ...] = (
         "A policy.allowed_hosts entry that is not a host name or a leading '*.' wildcard.",
         "write a host (hooks.example.com) or *.example.org",
     ),
+    Rule(
+        "RRX206",
+        "url-credentials",
+        "error",
+        "The URL holds credentials (user:password@host); every output would be a leak risk.",
+        'use basic_auth: {username: NAME, password: "${env:NAME}"} instead',
+    ),
     # Headers.
     Rule(
         "RRX301",

@@ -109,6 +109,8 @@ class DesiredState:
     no_purge: tuple[str, ...] = ()  # live callbacks not in the YAML matching these stay
     # Fields that held a literal secret that a plan file could not keep ("callback: field").
     literal_secrets: tuple[str, ...] = ()
+    # Header names whose live values plan and drift may show (defaults.public_headers).
+    public_headers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Serialisable form with references only; a literal secret becomes a marker."""
@@ -146,6 +148,7 @@ class DesiredState:
             "policy": self.policy.to_dict(),
             "no_purge": list(self.no_purge),
             "literal_secrets": sorted(set(literal)),
+            "public_headers": list(self.public_headers),
         }
 
     @classmethod
@@ -174,6 +177,7 @@ class DesiredState:
             policy=DestinationPolicy.from_dict(data.get("policy")),
             no_purge=tuple(data.get("no_purge") or ()),
             literal_secrets=tuple(data.get("literal_secrets") or ()),
+            public_headers=tuple(data.get("public_headers") or ()),
         )
 
     def fingerprint(self) -> str:
@@ -230,6 +234,7 @@ def from_config(config: Config) -> DesiredState:
         ),
         policy=DestinationPolicy.from_model(config.policy),
         no_purge=config.no_purge_globs(),
+        public_headers=tuple(config.defaults.public_headers),
     )
 
 

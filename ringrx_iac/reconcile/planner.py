@@ -35,6 +35,7 @@ from ringrx_iac.reconcile.desired import (
     Locator,
     ResolvedCallback,
 )
+from ringrx_iac.reconcile.disclose import Disclosure
 from ringrx_iac.reconcile.duplicates import pick_keeper
 from ringrx_iac.reconcile.headers import format_headers
 from ringrx_iac.reconcile.impact import classify
@@ -72,6 +73,7 @@ class _Planner:
         self.removed: set[Any] = set()  # ids deleted or replaced: bindings go with them
         self.replaced: set[str] = set()
         self.duplicates: list[LiveCallback] = []  # same-named extras: deleted
+        self.disclosure = Disclosure.of(desired)
 
     # -- callbacks ---------------------------------------------------------------------
     def match_callbacks(self) -> None:
@@ -128,7 +130,7 @@ class _Planner:
             else:
                 update = _update(cb, res, live)
                 if update is not None:
-                    self.changes.append(update)
+                    self.changes.append(self.disclosure.change(update))
         for name, live in self.managed.items():
             if name not in self.desired_names:
                 self.removed.add(live.id)
