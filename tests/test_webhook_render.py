@@ -262,3 +262,25 @@ def test_invalid_config_is_reported_with_its_location(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "bad.yaml:5:" in result.stderr
     assert "RRX101" in result.stderr
+
+
+def test_render_loads_no_http_client_or_simulator(config: Path) -> None:
+    """render is offline: it never imports httpx, the RingRx client or the simulator."""
+    import sys
+
+    code = (
+        "import json, sys\nfrom ringrx_iac.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write('MODULES=' + json.dumps(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "render", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "# every sms (sms), sample event" in proc.stdout
+    modules = json.loads(proc.stderr.rpartition("MODULES=")[2])
+    heavy = ("httpx", "httpcore", "ringrx_iac.simulator", "ringrx_iac.api.client")
+    assert [m for m in modules if m.split(".")[0] in heavy or m.startswith(heavy)] == []

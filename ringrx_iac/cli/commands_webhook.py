@@ -27,9 +27,7 @@ from ringrx_iac.config.secrets import SecretError
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.reconcile.desired import DesiredCallback, from_config
 from ringrx_iac.render.diagnostics import render_text as render_diagnostics
-from ringrx_iac.render.probe import render_probe_json, render_probe_text
 from ringrx_iac.render.terminal import echo, stream_color, style
-from ringrx_iac.render.testreport import banner, failures, junit_xml, result_line, summary
 from ringrx_iac.render.webhook import (
     FORMATS,
     Rendered,
@@ -47,13 +45,11 @@ from ringrx_iac.webhook.destinations import (
 )
 from ringrx_iac.webhook.eventfile import EventFileError, load_fields
 from ringrx_iac.webhook.notes import notes
-from ringrx_iac.webhook.probe import DEFAULT_TIMEOUT as DEFAULT_PROBE_TIMEOUT
-from ringrx_iac.webhook.probe import probe_all, probe_request
 from ringrx_iac.webhook.request import Callback, Event, build_request
-from ringrx_iac.webhook.runner import run_all
 from ringrx_iac.webhook.secrets import resolver, table_for, to_callback
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_PROBE_TIMEOUT = 10.0  # seconds; test and probe import httpx only when they run
 
 
 class WebhookCommandError(Exception):
@@ -256,6 +252,9 @@ def test_command(
         )
     if receiver_base is not None:
         check_base(receiver_base)
+    from ringrx_iac.render.testreport import banner, failures, junit_xml, result_line, summary
+    from ringrx_iac.webhook.runner import run_all
+
     loaded = load_config(path, variables, var_files)
     contract_path = tests_file or default_path(Path(path))
     contract = load_contract(contract_path)
@@ -359,6 +358,9 @@ def probe_command(
     nothing) when a host is outside policy.allowed_hosts. Exit 0 when every receiver
     answered 2xx, 1 otherwise.
     """
+    from ringrx_iac.render.probe import render_probe_json, render_probe_text
+    from ringrx_iac.webhook.probe import probe_all, probe_request
+
     loaded = load_config(path, variables, var_files)
     selected = select(loaded.callbacks, callback_names)
     callbacks = [resolve_callback(cb, loaded.base_dir) for cb in selected]

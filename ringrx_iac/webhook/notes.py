@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from ringrx_iac.catalog import CATALOG
 from ringrx_iac.webhook.request import TOKEN_RE, Callback, token_value
+from ringrx_iac.webhook.samples import sample_payload
 
 
 def notes(callback: Callback, payload: Mapping[str, Any]) -> list[str]:
@@ -39,8 +40,12 @@ def notes(callback: Callback, payload: Mapping[str, Any]) -> list[str]:
                 "the doc's call_alert sample spells the field caller_nname; "
                 "{caller_name} is replaced from it"
             )
-        if callback.id is None:
-            out.append("callback_id is the live callback's id; the sample event shows 99")
+        sample_id = sample_payload("call_alert")["callback_id"]
+        if callback.id is None and payload.get("callback_id") == sample_id:
+            out.append(
+                f"callback_id is the live callback's id; the sample event shows {sample_id} "
+                "(set it with --event)"
+            )
     if callback.type == "fax" and any("{pages " in text for text in texts):
         out.append("the doc lists the token as '{pages }' (a stray space); it is {pages}")
     return out

@@ -20,7 +20,6 @@ from ringrx_iac.webhook.request import Callback, Event, WebhookRequest, build_re
 
 PROBE_HEADER = "X-RingRx-IaC-Probe"
 PROBE_FIELD = "ringrx_iac_probe"
-DEFAULT_TIMEOUT = 10.0
 _PROBE_FILES = {"voicemail": "ringrx-iac-probe.wav", "fax": "ringrx-iac-probe.pdf"}
 
 
@@ -79,9 +78,7 @@ async def _probe(
     )
 
 
-def probe_all(
-    jobs: list[tuple[Callback, WebhookRequest]], timeout: float = DEFAULT_TIMEOUT
-) -> list[ProbeResult]:
+def probe_all(jobs: list[tuple[Callback, WebhookRequest]], timeout: float) -> list[ProbeResult]:
     """Send every probe (one at a time, so latencies are not skewed by each other)."""
 
     async def main() -> list[ProbeResult]:

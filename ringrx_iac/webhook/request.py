@@ -15,13 +15,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from ringrx_iac.catalog import CATALOG
 from ringrx_iac.webhook.samples import EventFile, sample_file, sample_payload
+
+if TYPE_CHECKING:  # httpx is imported when a request is sent, not to render one
+    import httpx
 
 METHOD = "POST"
 # "{name}" and, for the doc's "{pages }", a name with trailing spaces.
@@ -171,6 +172,8 @@ async def send(
     http: httpx.AsyncClient, request: WebhookRequest, timeout: float | None = None
 ) -> httpx.Response:
     """Send ``request`` with ``http``; ``timeout`` (seconds) overrides the client's."""
+    import httpx
+
     kwargs: dict[str, Any] = {}
     if timeout is not None:
         kwargs["timeout"] = timeout
