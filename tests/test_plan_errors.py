@@ -40,7 +40,12 @@ def test_plan_errors_name_ids_place_and_fix(tmp_path: Path) -> None:
         for command in (["plan"], ["drift"], ["apply", "--auto-approve"]):
             result = run_cli([*command, str(cfg)], env)
             assert result.exit_code == 1, command
-            assert result.stdout == ""
+            # plan and drift still show what could be compared; apply shows nothing
+            if command[0] == "apply":
+                assert result.stdout == ""
+            else:
+                assert 'create callback "S"' in result.stdout
+                assert "RRX702" in result.stderr and "RRX703" in result.stderr
         err = result.stderr
         assert "RRX701" not in err  # duplicate names are repaired by the plan, not an error
         assert "RRX702" in err and "ignored callback 'Legacy X' (id 3)" in err

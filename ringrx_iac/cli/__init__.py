@@ -30,7 +30,7 @@ COMMANDS: dict[str, str] = {
     "schema": "ringrx_iac.cli.commands_config",
     "plan": "ringrx_iac.cli.commands_reconcile",
     "apply": "ringrx_iac.cli.commands_reconcile",
-    "drift": "ringrx_iac.cli.commands_reconcile",
+    "drift": "ringrx_iac.cli.commands_drift",
     "import": "ringrx_iac.cli.commands_reconcile",
     "simulator": "ringrx_iac.cli.commands_simulator",
     "render": "ringrx_iac.cli.commands_webhook",

@@ -154,20 +154,6 @@ def _render(plan_dict: Mapping[str, Any], fmt: str, title: str) -> str:
     return render_plan_text(plan_dict, stream_color(), title)
 
 
-def _read_live(
-    path: str,
-    variables: tuple[str, ...],
-    var_files: tuple[str, ...],
-    parallelism: int,
-    insecure: bool,
-    debug: bool,
-) -> tuple[Desired, Plan]:
-    """Load the config (never contacting RingRx when invalid), read live, plan read-only."""
-    desired = _load_desired(path, variables, var_files)
-    account = _fetch_read_only(parallelism, insecure, debug)
-    return desired, _plan_or_exit(desired, account)
-
-
 FORMAT = click.Choice(["text", "json", "markdown"])
 FORMAT_HELP = (
     "text for people, json for tools (docs/plan-format.md), markdown for a pull-request comment."
@@ -197,8 +183,14 @@ def plan_command(
     debug: bool,
 ) -> None:
     """Show what apply would change in the RingRx account (read-only)."""
-    desired, plan = _read_live(path, variables, var_files, parallelism, insecure, debug)
+    desired = _load_desired(path, variables, var_files)
+    account = _fetch_read_only(parallelism, insecure, debug)
+    plan = plan_for(desired.state, account, os.environ, desired.base_dir, desired.locate)
+    # Errors never hide what could be compared: the plan is shown, then the errors (exit 1).
     echo(_render(plan.to_dict(), fmt, "plan"), nl=False)
+    if plan.errors:
+        _echo_diagnostics(plan.errors)
+        raise click.exceptions.Exit(1)
     if out:
         _refuse_literal_secrets(desired.state, out)
         with _writing(out, "the plan"):
@@ -221,30 +213,6 @@ def _refuse_literal_secrets(state: DesiredState, out: str) -> None:
         'X-Api-Key: "${env:CRM_KEY}" (or ${file:PATH}); or skip the saved plan and run '
         "'ringrx-iac apply PATH'"
     )
-
-
-@click.command("drift")
-@click.argument("path", required=False, type=click.Path(exists=True))
-@fleet_options("drift")
-@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help=FORMAT_HELP)
-@template_options
-@client_options
-@_handle_errors
-def drift_command(
-    path: str,
-    fmt: str,
-    variables: tuple[str, ...],
-    var_files: tuple[str, ...],
-    parallelism: int,
-    insecure: bool,
-    debug: bool,
-) -> None:
-    """Compare the account with the config, read-only: exit 0 in sync, 2 drift, 1 error."""
-    _, plan = _read_live(path, variables, var_files, parallelism, insecure, debug)
-    data = {**plan.to_dict(), "in_sync": not plan.has_changes}
-    echo(_render(data, fmt, "drift"), nl=False)
-    if plan.has_changes:
-        raise click.exceptions.Exit(2)
 
 
 @contextlib.contextmanager
@@ -518,4 +486,4 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(redact(text))
 
 
-COMMANDS: list[click.Command] = [plan_command, apply_command, drift_command, import_command]
+COMMANDS: list[click.Command] = [plan_command, apply_command, import_command]

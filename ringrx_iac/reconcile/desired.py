@@ -244,6 +244,8 @@ class ResolvedCallback:
 
     headers: dict[str, str]
     password: str | None
+    # Fields whose reference could not be resolved ("password", "headers.<Name>"): unknown.
+    unknown: frozenset[str] = frozenset()
 
 
 def resolve_secrets(
@@ -256,7 +258,7 @@ def resolve_secrets(
     resolved: dict[str, ResolvedCallback] = {}
     errors: list[Diagnostic] = []
 
-    def one(value: str, where: str, path: SourcePath) -> str:
+    def one(value: str, where: str, path: SourcePath) -> str | None:
         if value == LITERAL_SECRET_MARKER:
             errors.append(
                 Diagnostic(
@@ -269,7 +271,7 @@ def resolve_secrets(
                     locate(path) if locate else None,
                 )
             )
-            return ""
+            return None
         if not is_reference(value):
             return value
         try:
@@ -284,17 +286,20 @@ def resolve_secrets(
                     locate(path) if locate else None,
                 )
             )
-            return ""
+            return None
 
     for cb in desired.callbacks:
-        headers = {
-            name: one(
+        unknown: set[str] = set()
+        headers: dict[str, str] = {}
+        for name, value in cb.headers.items():
+            got = one(
                 value,
                 f"callback {cb.name!r} header {name!r}",
                 cb.header_paths.get(name, ("callbacks", cb.index, "headers", name)),
             )
-            for name, value in cb.headers.items()
-        }
+            if got is None:
+                unknown.add(f"headers.{name}")
+            headers[name] = got or ""
         password = cb.password
         if password is not None:
             password = one(
@@ -302,5 +307,28 @@ def resolve_secrets(
                 f"callback {cb.name!r} basic_auth.password",
                 ("callbacks", cb.index, "basic_auth", "password"),
             )
-        resolved[cb.name] = ResolvedCallback(headers, password)
+            if password is None:
+                unknown.add("password")
+                password = ""
+        resolved[cb.name] = ResolvedCallback(headers, password, frozenset(unknown))
     return resolved, errors
+
+
+def with_live_unknowns(
+    resolved: Mapping[str, ResolvedCallback], live: Mapping[str, Any]
+) -> dict[str, ResolvedCallback]:
+    """``resolved`` where each unresolved field takes the live value (``live``: name ->
+    live callback), so that a missing secret is not shown as a change: it is unknown."""
+    out = dict(resolved)
+    for name, res in resolved.items():
+        cb = live.get(name)
+        if not res.unknown or cb is None:
+            continue
+        headers = dict(res.headers)
+        for header in res.unknown - {"password"}:
+            header = header.split(".", 1)[1]
+            if header in cb.headers:
+                headers[header] = cb.headers[header]
+        password = cb.password if "password" in res.unknown else res.password
+        out[name] = ResolvedCallback(headers, password, res.unknown)
+    return out

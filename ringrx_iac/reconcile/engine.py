@@ -8,8 +8,13 @@ from typing import Any, Protocol
 
 from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.reconcile.applier import Action, Applier, ApplyReport, WriteClient
-from ringrx_iac.reconcile.desired import DesiredState, Locator, resolve_secrets
-from ringrx_iac.reconcile.live import normalise
+from ringrx_iac.reconcile.desired import (
+    DesiredState,
+    Locator,
+    resolve_secrets,
+    with_live_unknowns,
+)
+from ringrx_iac.reconcile.live import LiveState, normalise
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.reconcile.planner import make_plan
 
@@ -26,8 +31,25 @@ def plan_for(
     locate: Locator | None = None,
 ) -> Plan:
     """Resolve secrets and diff against ``account``; secret errors land in ``plan.errors``."""
+    return plan_live(desired, normalise(account), env, base_dir, locate)
+
+
+def plan_live(
+    desired: DesiredState,
+    live: LiveState,
+    env: Mapping[str, str],
+    base_dir: Path,
+    locate: Locator | None = None,
+) -> Plan:
+    """:func:`plan_for` on a normalised account. A secret that cannot be resolved is an
+    error and its field is compared as unknown (never shown as a change)."""
     resolved, errors = resolve_secrets(desired, env, base_dir, locate)
-    plan = make_plan(desired, normalise(account), resolved, locate)
+    if errors:
+        by_name: dict[str, Any] = {}
+        for cb in live.callbacks:
+            by_name.setdefault(cb.name, cb)
+        resolved = with_live_unknowns(resolved, by_name)
+    plan = make_plan(desired, live, resolved, locate)
     plan.errors[:0] = errors
     return plan
 

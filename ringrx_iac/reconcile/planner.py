@@ -217,7 +217,7 @@ class _Planner:
             )
             return None
         closest = self.live.closest_target(kind, ref)
-        hint = f"did you mean {closest!r}?" if closest else f"the account has no {kind} like it"
+        hint = f"did you mean {closest!r}?" if closest else f"the account has no {kind} like it."
         self.errors.append(
             _error(
                 "RRX703",

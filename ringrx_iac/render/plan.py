@@ -135,6 +135,8 @@ def summary_counts_text(counts: Mapping[str, int]) -> str:
 def _summary_line(plan: Mapping[str, Any], title: str) -> str:
     counts = count_actions(plan)
     if not (plan.get("changes") or any(counts.values())):
+        if title == "drift" and plan.get("in_sync") is False:
+            return "No differences from the configuration in what could be compared."
         if title == "drift":
             return "In sync: RingRx callbacks match the configuration."
         return "No changes. RingRx callbacks match the configuration."

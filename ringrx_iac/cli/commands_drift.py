@@ -1,0 +1,155 @@
+"""``drift``: compare the account with the configuration, read-only, for a cron job.
+
+Drift always reports: an error (invalid configuration, unknown target, unset secret, an
+unreachable account) is collected, and every difference that can still be computed is
+printed, in every format; the JSON always parses and holds ``in_sync``, ``changes``,
+``errors`` and ``findings``. Exit codes: 1 when an error prevented a complete comparison
+(whatever was found is still shown), else 2 when a finding is at least ``--fail-on``
+(default ``low``: any drift), else 0.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ringrx_iac.api.errors import RingRxError
+from ringrx_iac.cli.commands_reconcile import FORMAT, FORMAT_HELP, _fetch_read_only
+from ringrx_iac.cli.fleet_options import fleet_options
+from ringrx_iac.cli.options import client_options, template_options
+from ringrx_iac.config.loader import load
+from ringrx_iac.config.template import VariableError, collect_variables
+from ringrx_iac.diagnostics import Diagnostic
+from ringrx_iac.reconcile.desired import from_config
+from ringrx_iac.reconcile.engine import plan_live
+from ringrx_iac.reconcile.findings import SEVERITIES, Finding, drift_findings
+from ringrx_iac.reconcile.live import normalise
+from ringrx_iac.reconcile.plan import Plan
+from ringrx_iac.render.drift import render_drift
+from ringrx_iac.render.terminal import echo, stream_color, style
+
+
+@dataclass
+class DriftResult:
+    """A drift check: the plan (possibly partial), its findings and what prevented more."""
+
+    plan: Plan
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    @property
+    def in_sync(self) -> bool:
+        return self.complete and not self.plan.has_changes and not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.plan.to_dict()
+        data["warnings"] = [d.to_dict() for d in self.warnings] + data["warnings"]
+        data["errors"] = [d.to_dict() for d in self.errors]
+        data["findings"] = [f.to_dict() for f in self.findings]
+        data["in_sync"] = self.in_sync
+        data["complete"] = self.complete
+        return data
+
+    def exit_code(self, fail_on: str) -> int:
+        if self.errors:
+            return 1
+        return 2 if any(f.at_least(fail_on) for f in self.findings) else 0
+
+
+def _error(message: str) -> Diagnostic:
+    return Diagnostic("", "error", message)
+
+
+def _empty_plan() -> Plan:
+    return Plan(changes=[], live_fingerprint="", desired_fingerprint="")
+
+
+def check_drift(
+    path: str,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    parallelism: int,
+    insecure: bool,
+    debug: bool,
+) -> DriftResult:
+    """Load, fetch, plan and classify, collecting every error instead of stopping at it."""
+    try:
+        result = load(Path(path), collect_variables(variables, var_files))
+    except VariableError as exc:
+        return DriftResult(_empty_plan(), errors=[_error(str(exc))])
+    errors = list(result.errors)
+    warnings = list(result.warnings)
+    if result.config is None:
+        return DriftResult(_empty_plan(), errors=errors, warnings=warnings)
+    desired = from_config(result.config)
+    try:
+        account = _fetch_read_only(parallelism, insecure, debug)
+    except RingRxError as exc:
+        return DriftResult(
+            _empty_plan(), errors=[*errors, _error(f"cannot read the account: {exc}")]
+        )
+    live = normalise(account)
+    plan = plan_live(desired, live, os.environ, result.base_dir, result.sources.locate)
+    findings = drift_findings(plan, live, desired)
+    return DriftResult(plan, findings, [*errors, *plan.errors], warnings)
+
+
+def _echo_errors(errors: list[Diagnostic]) -> None:
+    """Errors on stderr, one located line each with its hint, then one summary line."""
+    color = stream_color(err=True)
+    for d in errors:
+        where = f"{d.location}: " if d.location else ""
+        code = f" {style(d.code, 'bold', color)}" if d.code else ""
+        echo(f"{where}{style('error', 'red', color)}{code}: {d.message}", err=True)
+        if d.hint:
+            echo(f"    {style('hint:', 'dim', color)} {d.hint}", err=True)
+    n = len(errors)
+    echo(
+        f"drift check incomplete: {n} error{'s' if n != 1 else ''}; "
+        "the differences that could be computed are shown",
+        err=True,
+    )
+
+
+@click.command("drift")
+@click.argument("path", required=False, type=click.Path(exists=True))
+@fleet_options("drift")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True, help=FORMAT_HELP)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="low",
+    show_default=True,
+    help="Exit 2 only for findings of this severity or worse (critical > high > low).",
+)
+@template_options
+@client_options
+def drift_command(
+    path: str | None,
+    fmt: str,
+    fail_on: str,
+    variables: tuple[str, ...],
+    var_files: tuple[str, ...],
+    parallelism: int,
+    insecure: bool,
+    debug: bool,
+) -> None:
+    """Compare the account with the config, read-only: exit 0 in sync, 2 drift, 1 error."""
+    assert path is not None  # fleet_options runs --fleet, or insists on PATH
+    result = check_drift(path, variables, var_files, parallelism, insecure, debug)
+    echo(render_drift(result.to_dict(), fmt, stream_color()), nl=False)
+    if result.errors:
+        _echo_errors(result.errors)
+    raise click.exceptions.Exit(result.exit_code(fail_on))
+
+
+COMMANDS: list[click.Command] = [drift_command]
