@@ -1,8 +1,9 @@
-"""Run every benchmark module of this package (``python -m bench [NAME ...]``)."""
+"""Run every benchmark module of this package (``python -m bench [--full] [NAME ...]``)."""
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import time
@@ -20,6 +21,9 @@ def discover() -> list[str]:
 def main(argv: list[str]) -> int:
     """Run the selected (default: all) benchmarks; exit 1 if one of them raised."""
     names = discover()
+    if "--full" in argv:
+        os.environ[bench.FULL_ENV] = "1"
+        argv = [a for a in argv if a != "--full"]
     if argv:
         wanted = {a.removeprefix("bench_") for a in argv}
         names = [n for n in names if n.removeprefix("bench_") in wanted]

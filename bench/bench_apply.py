@@ -1,10 +1,19 @@
-"""Benchmark: ``apply`` of 1,000 creates and 10,000 binds, parallelism 16, 20 ms latency.
+"""Benchmark: ``apply`` of creates + binds against the simulator (issue 10, goal 1).
 
-The simulator runs as a subprocess with 20 ms of latency on every request and an account
-of 10,000 unbound phone numbers; the configuration creates 1,000 sms callbacks bound to
-10 numbers each. The plan is made and applied in-process with the reconciler's
-``Applier`` and the real client. The ideal is requests x latency / parallelism with
-requests = 11,000; the goal is a wall time of at most 1.3x that.
+The simulator runs as a subprocess with injected latency and an account of unbound phone
+numbers; the configuration creates sms callbacks bound to 10 numbers each. Size: 1,000
+creates + 10,000 binds with ``--full`` (``python -m bench --full apply``), 60 + 600 by
+default so ``make bench`` stays short.
+
+Side by side in one run, the simulator reset to its seed before each case:
+
+- 20 ms latency, parallelism 16 and 64, ``ROUNDS`` interleaved runs: the real apply (plan made in-process, then the
+  reconciler's ``Applier`` with the real client) and a minimal httpx client doing the same
+  requests (one ``AsyncClient`` with one connection per worker, a bearer token, nothing
+  else). Figures: wall time and this process's CPU time per write.
+  Goals: our CPU per write <= 1.1x the minimal client's; wall at p64 <= wall at p16.
+- 100 ms latency, parallelism 16 and 64, the real apply only: wall against the ideal
+  (writes x latency / parallelism). Goal <= 1.15.
 """
 
 from __future__ import annotations
@@ -13,10 +22,15 @@ import asyncio
 import json
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import median
 from typing import Any
 
+import httpx
+
+from bench import full_size, verdict
 from ringrx_iac.api import endpoints as ep
 from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.config.loader import load
@@ -26,22 +40,28 @@ from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import plan_for
 from ringrx_iac.simulator.seed import generate_seed
 
-CALLBACKS = 1000
 BINDS_PER_CALLBACK = 10
-PARALLELISM = 16
-LATENCY = 0.020
-GOAL_RATIO = 1.3
+GOAL_CPU_RATIO = 1.1
+GOAL_IDEAL_RATIO = 1.15
+ROUNDS = 3
+CREDS = dict(zip(ep.AUTH_API_KEY_FIELDS, ("demo-api-token", "demo-api-secret"), strict=True))
 
 
-def config_for_apply(seed: Mapping[str, Any]) -> str:
-    """1,000 sms callbacks, each bound to 10 of the seed's phone numbers."""
+def callbacks_count() -> int:
+    return 1000 if full_size() else 60
+
+
+def e164(number: Any) -> str:
+    digits = str(number).lstrip("+")
+    return "+" + (digits if len(digits) > 10 else "1" + digits)
+
+
+def config_for_apply(seed: Mapping[str, Any], callbacks: int) -> str:
+    """``callbacks`` sms callbacks, each bound to 10 of the seed's phone numbers."""
     key = ep.TARGETS["phone_numbers"].natural_keys[0]
-    numbers = []
-    for n in seed["phone_numbers"][: CALLBACKS * BINDS_PER_CALLBACK]:
-        digits = str(n[key]).lstrip("+")
-        numbers.append("+" + (digits if len(digits) > 10 else "1" + digits))
+    numbers = [e164(n[key]) for n in seed["phone_numbers"][: callbacks * BINDS_PER_CALLBACK]]
     lines = ["version: 1", "callbacks:"]
-    for i in range(CALLBACKS):
+    for i in range(callbacks):
         mine = numbers[i * BINDS_PER_CALLBACK : (i + 1) * BINDS_PER_CALLBACK]
         lines += [
             f'  - name: "Bench SMS {i:04d}"',
@@ -53,65 +73,175 @@ def config_for_apply(seed: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def _apply(config: Path, env: Mapping[str, str], base_url: str) -> dict[str, Any]:
+@dataclass
+class Figures:
+    """One case: wall seconds, this process's CPU seconds, writes done, failures."""
+
+    wall: float
+    cpu: float
+    writes: int
+    failed: int = 0
+    throttled: int = 0  # 429 answers the client saw
+    paced: float | None = None  # the client's pace at the end (requests/s; None = unpaced)
+
+    @property
+    def cpu_ms_per_write(self) -> float:
+        return 1000 * self.cpu / max(1, self.writes)
+
+
+class Timer:
+    """Wall and process CPU time of a block."""
+
+    def __enter__(self) -> Timer:
+        self.w0, self.c0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.w0
+        self.cpu = time.process_time() - self.c0
+
+
+async def apply_real(
+    config: Path, env: Mapping[str, str], parallelism: int, max_rate: float | None = None
+) -> Figures:
+    """Plan, then time the real ``Applier`` with the real client."""
     result = load(config, env=env)
     if result.config is None or result.has_errors:
         first = "; ".join(f"{d.location}: {d.message}" for d in result.errors[:3])
         raise RuntimeError(f"the generated configuration does not load: {first}")
     desired = from_config(result.config)
-    settings = ClientSettings.from_env(env, parallelism=PARALLELISM)
+    settings = ClientSettings.from_env(env, parallelism=parallelism, max_rate=max_rate)
     async with RingRxClient(settings) as client:
-        account = await client.fetch_account()
-        plan = plan_for(desired, account, env, result.base_dir)
+        plan = plan_for(desired, await client.fetch_account(), env, result.base_dir)
         if plan.errors:
             raise RuntimeError(f"plan errors: {[e.message for e in plan.errors[:3]]}")
-        summary = plan.summary()
-        await asyncio.to_thread(admin, "POST", base_url, "/_sim/stats/reset")
-        applier = Applier(plan, client, parallelism=PARALLELISM)
-        t0 = time.perf_counter()
-        report = await applier.run()
-        wall = time.perf_counter() - t0
-        stats = await asyncio.to_thread(admin, "GET", base_url, "/_sim/stats")
-        after = plan_for(desired, await client.fetch_account(), env, result.base_dir)
-    data = report.to_dict()["summary"]
-    return {
-        "wall": wall,
-        "summary": summary,
-        "report": data,
-        "requests": int(stats.get("total", 0)),
-        "left": len(after.changes),
-    }
+        applier = Applier(plan, client, parallelism=parallelism)
+        with Timer() as t:
+            report = await applier.run()
+        left = plan_for(desired, await client.fetch_account(), env, result.base_dir)
+    if left.changes:
+        raise RuntimeError(f"{len(left.changes)} changes left after apply")
+    failed = len(report.failed) + len(report.skipped)
+    limiter = client.rate_limiter
+    return Figures(
+        t.wall, t.cpu, len(report.done), failed, limiter.throttled, limiter.current_rate()
+    )
+
+
+async def apply_minimal(base_url: str, callbacks: int, parallelism: int) -> Figures:
+    """The same creates and binds through a minimal httpx client: one connection per worker."""
+    phones = ep.TARGETS["phone_numbers"]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as setup:
+        token = (await setup.post(ep.TOKEN_PATH, json=CREDS)).json()[ep.TOKEN_ACCESS_FIELD]
+        numbers = (await setup.get(phones.list_path, headers=_bearer(token))).json()
+    target_ids = [n[ep.TARGET_ID_FIELD] for n in numbers[: callbacks * BINDS_PER_CALLBACK]]
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [
+        httpx.AsyncClient(base_url=base_url, headers=_bearer(token), limits=limits, timeout=30)
+        for _ in range(parallelism)
+    ]
+    created: list[Any] = [None] * callbacks
+    failed = 0
+
+    async def creates(http: httpx.AsyncClient, work: Iterator[int]) -> None:
+        nonlocal failed
+        for i in work:
+            fields = {"name": f"Bench SMS {i:04d}", "callback_type": "sms", "url": "https://h/x"}
+            r = await http.post(ep.CALLBACKS_PATH, json={ep.CALLBACK_ROOT_KEY: fields})
+            failed += r.status_code >= 300
+            created[i] = r.json().get("id")
+
+    async def binds(http: httpx.AsyncClient, work: Iterator[int]) -> None:
+        nonlocal failed
+        for j in work:
+            body = {phones.root_key: {phones.binding_field: created[j // BINDS_PER_CALLBACK]}}
+            r = await http.patch(phones.item_path.format(id=target_ids[j]), json=body)
+            failed += r.status_code >= 300
+
+    try:
+        with Timer() as t:
+            work = iter(range(callbacks))
+            await asyncio.gather(*(creates(c, work) for c in clients))
+            work = iter(range(len(target_ids)))
+            await asyncio.gather(*(binds(c, work) for c in clients))
+    finally:
+        for c in clients:
+            await c.aclose()
+    return Figures(t.wall, t.cpu, callbacks + len(target_ids), failed)
+
+
+def _mm(values: list[float], unit: str) -> str:
+    return f"{min(values):.2f} / {median(values):.2f} {unit}"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def run() -> list[str]:
     """Run the benchmark; one line per figure."""
-    seed = generate_seed(phone_numbers=CALLBACKS * BINDS_PER_CALLBACK, callbacks=0, bound=0)
+    callbacks = callbacks_count()
+    writes = callbacks * (1 + BINDS_PER_CALLBACK)
+    seed = generate_seed(phone_numbers=callbacks * BINDS_PER_CALLBACK, callbacks=0, bound=0)
     with tempfile.TemporaryDirectory(prefix="ringrx-bench-apply-") as tmp:
         seed_path = Path(tmp) / "seed.json"
         seed_path.write_text(json.dumps(seed), encoding="utf-8")
         config = Path(tmp) / "callbacks.yaml"
-        config.write_text(config_for_apply(seed), encoding="utf-8")
-        sim = Simulator(["--seed", str(seed_path), "--latency", str(LATENCY)])
+        config.write_text(config_for_apply(seed, callbacks), encoding="utf-8")
+        sim = Simulator(["--seed", str(seed_path), "--latency", "0.02"])
         try:
             sim.start()
-            figures = asyncio.run(_apply(config, dict(sim.env), sim.base_url))
+            env, url = dict(sim.env), sim.base_url
+
+            def case(latency: float, parallelism: int, minimal: bool) -> Figures:
+                admin("POST", url, "/_sim/reset")
+                admin("POST", url, "/_sim/faults", {"latency": latency})
+                if minimal:
+                    return asyncio.run(apply_minimal(url, callbacks, parallelism))
+                return asyncio.run(apply_real(config, env, parallelism))
+
+            fast: dict[tuple[int, bool], list[Figures]] = {}
+            for _ in range(ROUNDS):  # interleaved, so that load changes hit both clients
+                for p in (16, 64):
+                    for minimal in (True, False):
+                        fast.setdefault((p, minimal), []).append(case(0.02, p, minimal))
+            slow = {p: case(0.1, p, False) for p in (16, 64)}
         finally:
             sim.stop()
-    planned = figures["summary"]
-    requests = planned.get("create", 0) + planned.get("bind", 0)
-    ideal = requests * LATENCY / PARALLELISM
-    ratio = figures["wall"] / ideal
-    rep = figures["report"]
-    return [
-        f"apply {planned.get('create', 0):,} creates + {planned.get('bind', 0):,} binds, "
-        f"parallelism {PARALLELISM}, {LATENCY * 1000:.0f} ms latency:",
-        f"  done {rep['done']:,}, failed {rep['failed']}, skipped {rep['skipped']}; "
-        f"requests seen by the simulator during apply: {figures['requests']:,}; "
-        f"changes left after apply: {figures['left']}",
-        f"  wall {figures['wall']:.2f} s; ideal {requests:,} x {LATENCY * 1000:.0f} ms / "
-        f"{PARALLELISM} = {ideal:.2f} s",
-        f"  ratio {ratio:.2f} (goal <= {GOAL_RATIO}: {'PASS' if ratio <= GOAL_RATIO else 'FAIL'})",
+    lines = [
+        f"apply {callbacks:,} creates + {writes - callbacks:,} binds ({writes:,} writes); "
+        f"20 ms cases: min / median of {ROUNDS} interleaved runs"
     ]
+    cpu = {key: [f.cpu_ms_per_write for f in runs] for key, runs in fast.items()}
+    wall = {key: [f.wall for f in runs] for key, runs in fast.items()}
+    for (p, minimal), runs in fast.items():
+        who = "minimal httpx" if minimal else "ringrx-iac   "
+        failed = sum(f.failed for f in runs)
+        lines.append(
+            f"  20 ms, p{p:<2} {who}: wall {_mm(wall[p, minimal], 's')}, "
+            f"CPU {_mm(cpu[p, minimal], 'ms/write')}" + (f", {failed} failed" if failed else "")
+        )
+    for p in (16, 64):
+        ratio = median(cpu[p, False]) / median(cpu[p, True])
+        rounds = ", ".join(f"{a / b:.2f}" for a, b in zip(cpu[p, False], cpu[p, True], strict=True))
+        lines.append(
+            f"  CPU per write at p{p}, ringrx-iac / minimal: {ratio:.2f} (medians; per run "
+            f"{rounds}) (goal <= {GOAL_CPU_RATIO}: {verdict(ratio <= GOAL_CPU_RATIO)})"
+        )
+    ratio = median(wall[64, False]) / median(wall[16, False])
+    lines.append(
+        f"  wall p64 / p16 at 20 ms, ringrx-iac: {ratio:.2f} (medians) (goal <= 1: "
+        f"{verdict(ratio <= 1)})"
+    )
+    for p, f in slow.items():
+        ideal = writes * 0.1 / p
+        ratio = f.wall / ideal
+        lines.append(
+            f"  100 ms, p{p}: wall {f.wall:.2f} s, ideal {ideal:.2f} s, ratio {ratio:.2f} "
+            f"(goal <= {GOAL_IDEAL_RATIO}: {verdict(ratio <= GOAL_IDEAL_RATIO)})"
+            + (f", {f.failed} failed" if f.failed else "")
+        )
+    return lines
 
 
 if __name__ == "__main__":

@@ -154,6 +154,7 @@ def make_client(
     retry: RetryPolicy | None = None,
     sleeps: Sleeps | None = None,
     debug: bool = False,
+    max_rate: float | None = None,
 ) -> RingRxClient:
     """A client wired to ``fake`` through MockTransport, with fake sleep and clock."""
     sleeps = sleeps or Sleeps()
@@ -164,6 +165,7 @@ def make_client(
         read_only=read_only,
         debug=debug,
         retry=retry or RetryPolicy(),
+        max_rate=max_rate,
     )
     return RingRxClient(
         settings,

@@ -37,7 +37,9 @@ from ringrx_iac.api.errors import (
     field_errors_from_body,
 )
 from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
+from ringrx_iac.api.ratelimit import RateLimitedTransport, RateLimiter
 from ringrx_iac.api.retry import RetryBudget, parse_retry_after
+from ringrx_iac.api.transport import ConnectionPerWorkerTransport
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.reconcile.headers import parse_headers
 from ringrx_iac.sensitive import is_secret_header_name
@@ -173,14 +175,15 @@ class RingRxClient:
             hooks_request.insert(0, _write_refuser(settings.base_url))
         if settings.debug:
             enable_debug_logging()
-        limits = httpx.Limits(
-            max_connections=settings.parallelism, max_keepalive_connections=settings.parallelism
+        # One connection per worker (see api/transport.py) and one pace for all of them.
+        self.rate_limiter = RateLimiter(max_rate=settings.max_rate, clock=clock, sleep=sleep)
+        transport = RateLimitedTransport(
+            transport or ConnectionPerWorkerTransport(settings.parallelism), self.rate_limiter
         )
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
             auth=self.auth,
             timeout=httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout)),
-            limits=limits,
             verify=True,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "ringrx-iac"},

@@ -155,11 +155,14 @@ class ClientSettings:
     read_only: bool = False
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    max_rate: float | None = None  # requests per second at most (``--max-rate``)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", check_base_url(self.base_url, insecure=self.insecure))
         if self.parallelism < 1:
             raise SettingsError("parallelism must be at least 1")
+        if self.max_rate is not None and self.max_rate <= 0:
+            raise SettingsError("max_rate must be a positive number of requests per second")
 
     @classmethod
     def from_env(
@@ -172,6 +175,7 @@ class ClientSettings:
         read_only: bool = False,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        max_rate: float | None = None,
     ) -> ClientSettings:
         """Read ``RINGRX_*`` variables; raises `CredentialsError` / `InsecureURLError`."""
         base_url = _get(env, ENV_BASE_URL) or endpoints.DEFAULT_BASE_URL
@@ -184,4 +188,5 @@ class ClientSettings:
             read_only=read_only,
             timeout=timeout,
             retry=retry or RetryPolicy(),
+            max_rate=max_rate,
         )

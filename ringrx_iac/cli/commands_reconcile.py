@@ -27,7 +27,7 @@ from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.cli.fleet_options import fleet_options
-from ringrx_iac.cli.options import client_options, template_options
+from ringrx_iac.cli.options import client_options, max_rate, template_options
 from ringrx_iac.config.loader import load
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
@@ -110,7 +110,12 @@ def _load_desired(path: str, variables: tuple[str, ...], var_files: tuple[str, .
 
 def _client(parallelism: int, insecure: bool, debug: bool, read_only: bool) -> RingRxClient:
     settings = ClientSettings.from_env(
-        os.environ, parallelism=parallelism, insecure=insecure, debug=debug, read_only=read_only
+        os.environ,
+        parallelism=parallelism,
+        insecure=insecure,
+        debug=debug,
+        read_only=read_only,
+        max_rate=max_rate(),
     )
     return RingRxClient(settings)
 

@@ -29,8 +29,30 @@ def template_options(func: F) -> F:
     return func
 
 
+MAX_RATE_KEY = "ringrx_iac.max_rate"
+
+
+def _remember_max_rate(ctx: click.Context, param: click.Parameter, value: float | None) -> None:
+    ctx.meta[MAX_RATE_KEY] = value
+
+
+def max_rate() -> float | None:
+    """The ``--max-rate`` of the command being run (None when not given)."""
+    ctx = click.get_current_context(silent=True)
+    return None if ctx is None else ctx.meta.get(MAX_RATE_KEY)
+
+
 def client_options(func: F) -> F:
-    """Options of commands that talk to RingRx."""
+    """Options of commands that talk to RingRx (``--max-rate`` is read with `max_rate`)."""
+    func = click.option(
+        "--max-rate",
+        type=click.FloatRange(min=0, min_open=True),
+        expose_value=False,
+        callback=_remember_max_rate,
+        metavar="N",
+        help="At most N requests per second (default: as fast as the server allows; "
+        "the pace is learned from its 429 answers and rate-limit headers).",
+    )(func)
     func = click.option(
         "--parallelism",
         type=click.IntRange(1, 256),

@@ -57,6 +57,26 @@ def error(status: int, body: Any, headers: Mapping[str, str] | None = None) -> J
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
+def _rate_headers(rate: tuple[int, int, int]) -> list[tuple[bytes, bytes]]:
+    limit, remaining, reset = rate
+    return [
+        (b"x-ratelimit-limit", str(limit).encode()),
+        (b"x-ratelimit-remaining", str(remaining).encode()),
+        (b"x-ratelimit-reset", str(reset).encode()),
+    ]
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` adding ``extra`` headers to the response start."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return sending
+
+
 def invalid(errors: dict[str, list[str]]) -> JSONResponse:
     return error(422, {ep.ERRORS_FIELD: errors})
 
@@ -127,6 +147,8 @@ class Simulator:
             scope.setdefault("state", {})["principal"] = principal
             token = authorization
         decision = self.faults.decide(method, path, template, token)
+        if decision.rate is not None:
+            send = _with_headers(send, _rate_headers(decision.rate))
         if decision.passthrough:
             await self.router(scope, receive, send)
             return

@@ -58,6 +58,8 @@ class Decision:
     drop: bool = False  # close the connection without an answer
     after_apply: bool = False  # run the handler first
     retry_after: int | None = None
+    # (limit, remaining, reset seconds) of the rate limit, sent as X-RateLimit-* headers
+    rate: tuple[int, int, int] | None = None
 
     @property
     def passthrough(self) -> bool:
@@ -73,6 +75,7 @@ class Faults:
 
     latency: float = 0.0
     rate_limit: float = 0.0  # requests per second per access token; 0 = off
+    rate_limit_headers: bool = True  # send X-RateLimit-Limit/Remaining/Reset when limiting
     error_rate: float = 0.0
     drop_rate: float = 0.0
     fail_next: list[FailRule] = field(default_factory=list)
@@ -97,6 +100,10 @@ class Faults:
                 if not isinstance(value, list):
                     raise FaultError("fail_next: must be a list of rules")
                 changes[key] = [_rule(i, r) for i, r in enumerate(value)]
+            elif key == "rate_limit_headers":
+                if not isinstance(value, bool):
+                    raise FaultError("rate_limit_headers: must be true or false")
+                changes[key] = value
             elif key == "seed":
                 changes[key] = _int_or_none("seed", value)
             elif key != "token_lifetime":  # handled by the server (it owns the Authority)
@@ -112,6 +119,7 @@ class Faults:
             return {
                 "latency": self.latency,
                 "rate_limit": self.rate_limit,
+                "rate_limit_headers": self.rate_limit_headers,
                 "error_rate": self.error_rate,
                 "drop_rate": self.drop_rate,
                 "fail_next": [r.to_dict() for r in self.fail_next],
@@ -134,6 +142,7 @@ class Faults:
                         after_apply=rule.after_apply,
                         retry_after=rule.retry_after,
                     )
+            rate: tuple[int, int, int] | None = None
             if self.rate_limit > 0 and token:
                 window = int(time.monotonic())
                 start, count = self._windows.get(token, (window, 0))
@@ -143,13 +152,16 @@ class Faults:
                 self._windows[token] = (start, count)
                 if len(self._windows) > 10000:
                     self._windows = {token: (start, count)}
+                limit = math.floor(self.rate_limit)
+                if self.rate_limit_headers:  # one-second windows: the reset is always 1 s
+                    rate = (limit, max(0, limit - count), 1)
                 if count > self.rate_limit:
-                    return Decision(status=429, retry_after=1)
+                    return Decision(status=429, retry_after=1, rate=rate)
             if self.drop_rate and self._rng.random() < self.drop_rate:
                 return Decision(drop=True, after_apply=True)
             if self.error_rate and self._rng.random() < self.error_rate:
                 return Decision(status=self._rng.choice(ERROR_STATUSES))
-        return PASS
+        return PASS if rate is None else Decision(rate=rate)
 
 
 def _number(key: str, value: Any, low: float, high: float) -> float:
