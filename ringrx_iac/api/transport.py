@@ -9,6 +9,7 @@ its response is closed, so no scan ever sees more than one connection.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator, Callable
 
@@ -33,6 +34,13 @@ class _ReturningStream(httpx.AsyncByteStream):
             self._release()
 
 
+@functools.cache
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    """One SSL context per process and setting: a fleet run makes one client per account,
+    and loading the CAs again for each cost ~50 ms of CPU per account."""
+    return httpx.create_ssl_context(verify=verify)
+
+
 class ConnectionPerWorkerTransport(httpx.AsyncBaseTransport):
     """At most ``size`` single-connection transports, made on demand, reused LIFO."""
 
@@ -46,7 +54,7 @@ class ConnectionPerWorkerTransport(httpx.AsyncBaseTransport):
 
     def _make(self) -> httpx.AsyncHTTPTransport:
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context(verify=self._verify)
+            self._ssl = _ssl_context(self._verify)
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits)
         self._made.append(transport)
