@@ -16,7 +16,7 @@ measures or escapes captured text) it falls back to output positions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _OPEN = "\ue000"
 _CLOSE = "\ue001"
@@ -110,6 +110,9 @@ class LineMap:
     source_lines: list[str]
     output_lines: list[str]
     origin: list[int]  # 1-based source line of each output line
+    # output line -> (common prefix, common suffix) with its source line: every node of a
+    # line asks for it, and comparing the texts again each time dominated template loads
+    _common_at: dict[int, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def line(self, line: int) -> int:
         """The source line of output ``line`` (1-based)."""
@@ -127,7 +130,10 @@ class LineMap:
         src, out = self._texts(line, src_line)
         if src == out or column < 1:
             return src_line, column
-        prefix, suffix = _common(src, out)
+        found = self._common_at.get(line)
+        if found is None:
+            found = self._common_at[line] = _common(src, out)
+        prefix, suffix = found
         index = column - 1
         if index < prefix:
             return src_line, column
