@@ -89,7 +89,7 @@ def write(tmp_path: Path, text: str = CONFIG) -> str:
 
 
 def callbacks(sim: SimulatorServer) -> dict[str, dict[str, Any]]:
-    return {cb["name"]: cb for cb in admin(sim, "GET", "/state")["callbacks"]}
+    return {cb["name"]: cb for cb in admin(sim, "GET", "/state?secrets=1")["callbacks"]}
 
 
 def test_every_action_kind_then_converged(

@@ -421,3 +421,34 @@ async def test_parallel_creates_get_unique_ids(sim: SimulatorServer, http: httpx
     ids = [r.json()["id"] for r in answers]
     assert len(set(ids)) == 40
     assert len(http.get("/pbxcallbacks", headers=h).json()) == 40
+
+
+def test_admin_state_masks_secrets_unless_asked() -> None:
+    from fakes import admin
+
+    from ringrx_iac.simulator.server import SimulatorServer
+
+    seed = {
+        "users": [{"username": "demo", "password": "demo-pw-7781"}],
+        "api_keys": [{"token": "t", "secret": "key-secret-7782", "user": "demo"}],
+        "callbacks": [
+            {
+                "id": 1,
+                "name": "A",
+                "callback_type": "cdr",
+                "url": "https://h/a",
+                "use_basic_auth": True,
+                "auth_username": "u",
+                "auth_password": "cb-pw-7783",
+                "custom_headers": "X-Api-Key:hdr-key-7784\r\nX-Src:crm\r\nX-T:Bearer tok-7785",
+            }
+        ],
+    }
+    with SimulatorServer(seed=seed) as sim:
+        masked = str(admin(sim, "GET", "/state"))
+        for secret in ("demo-pw-7781", "key-secret-7782", "cb-pw-7783", "hdr-key-7784", "tok-7785"):
+            assert secret not in masked
+        assert "X-Src:crm" in masked
+        full = str(admin(sim, "GET", "/state?secrets=1"))
+        for secret in ("demo-pw-7781", "key-secret-7782", "cb-pw-7783", "hdr-key-7784", "tok-7785"):
+            assert secret in full

@@ -42,7 +42,7 @@ from ringrx_iac.api.retry import RetryBudget, parse_retry_after
 from ringrx_iac.api.transport import ConnectionPerWorkerTransport
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.reconcile.headers import parse_headers
-from ringrx_iac.sensitive import is_secret_header_name
+from ringrx_iac.sensitive import is_secret_header_name, looks_like_credential
 
 __all__ = ["ClientSettings", "RingRxClient"]
 
@@ -512,7 +512,7 @@ def _register_live_secrets(password: Any, headers: Any, url: Any) -> None:
             redact.register(m.group(1).partition(":")[2] or m.group(1))
     if isinstance(headers, str):
         for name, value in parse_headers(headers).items():
-            if is_secret_header_name(name):
+            if is_secret_header_name(name) or looks_like_credential(value):
                 redact.register(value)
 
 

@@ -1,6 +1,7 @@
 """Secret references: ``${env:NAME}`` and ``${file:PATH}``.
 
-References may appear anywhere inside a header value or a password. ``validate`` only
+References may appear anywhere inside a header value or a password; ``$${`` writes a
+literal ``${`` (``import`` escapes live text that way, so it is never resolved). ``validate`` only
 checks their syntax (:func:`check_syntax`); ``plan``/``apply``/``drift`` resolve them late
 with :func:`resolve`. No function here ever puts a secret value in a message.
 """
@@ -16,7 +17,10 @@ from typing import Literal
 from ringrx_iac import redact
 
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_REF_RE = re.compile(r"\$\{(env|file):([^}]*)\}")
+# ``$${`` is an escaped, literal ``${`` (scanned first, so ``$${env:X}`` is no reference).
+_TOKEN_RE = re.compile(r"\$\$\{|\$\{(env|file):([^}]*)\}")
+_OPENING_RE = re.compile(r"\$\$\{|\$\{")
+ESCAPE = "$${"
 
 
 class SecretError(ValueError):
@@ -46,9 +50,11 @@ class SyntaxProblem:
 
 
 def find_refs(value: str) -> list[SecretRef]:
-    """The well-formed references in ``value``, in order."""
+    """The well-formed references in ``value``, in order (escaped ``$${...}`` is none)."""
     refs: list[SecretRef] = []
-    for m in _REF_RE.finditer(value):
+    for m in _TOKEN_RE.finditer(value):
+        if m.group(0) == ESCAPE:
+            continue
         kind, target = m.group(1), m.group(2)
         if (kind == "env" and ENV_NAME_RE.match(target)) or (kind == "file" and target.strip()):
             refs.append(SecretRef(kind, target, m.start(), m.end()))  # type: ignore[arg-type]
@@ -60,10 +66,28 @@ def is_reference(value: str | None) -> bool:
     return bool(value) and bool(find_refs(value or ""))
 
 
+def escape(text: str) -> str:
+    """``text`` with every ``${`` escaped as ``$${``: it stays literal text forever."""
+    return text.replace("${", ESCAPE)
+
+
+def unescape(text: str) -> str:
+    """The literal text a value without references stands for (``$${`` -> ``${``)."""
+    return _TOKEN_RE.sub(lambda m: "${" if m.group(0) == ESCAPE else m.group(0), text)
+
+
+def _next_opening(value: str, start: int) -> int:
+    """The index of the next ``${`` that is not escaped as ``$${``, or -1."""
+    m = _OPENING_RE.search(value, start)
+    while m is not None and m.group(0) == ESCAPE:
+        m = _OPENING_RE.search(value, m.end())
+    return -1 if m is None else m.start()
+
+
 def check_syntax(value: str) -> list[SyntaxProblem]:
     """Every malformed ``${...}`` in ``value`` (unclosed, unknown kind, bad name)."""
     problems: list[SyntaxProblem] = []
-    pos = value.find("${")
+    pos = _next_opening(value, 0)
     while pos != -1:
         close = value.find("}", pos + 2)
         if close == -1:
@@ -102,7 +126,7 @@ def check_syntax(value: str) -> list[SyntaxProblem]:
                     pos,
                 )
             )
-        pos = value.find("${", close + 1)
+        pos = _next_opening(value, close + 1)
     return problems
 
 
@@ -111,8 +135,9 @@ def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
 
     ``${file:PATH}`` is read relative to ``base_dir`` (the config file's directory). One
     trailing newline (``\n`` or ``\r\n``) of each value is stripped, from files and
-    environment variables alike; any other control character is an error. Each resolved secret is registered with the run's
-    redactor (:mod:`ringrx_iac.redact`), so no output can show it.
+    environment variables alike; any other control character is an error. ``$${`` is a
+    literal ``${``. Each resolved secret is registered with the run's redactor
+    (:mod:`ringrx_iac.redact`), so no output can show it.
     """
     problems = check_syntax(value)
     if problems:
@@ -120,10 +145,10 @@ def resolve(value: str, env: Mapping[str, str], base_dir: Path) -> str:
     out: list[str] = []
     last = 0
     for ref in find_refs(value):
-        out.append(value[last : ref.start])
+        out.append(unescape(value[last : ref.start]))
         out.append(redact.register(_checked(ref, _resolve_one(ref, env, base_dir))))
         last = ref.end
-    out.append(value[last:])
+    out.append(unescape(value[last:]))
     return "".join(out)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrx_iac.config.models import Config
-from ringrx_iac.config.secrets import SecretError, is_reference, resolve
+from ringrx_iac.config.secrets import SecretError, is_reference, resolve, unescape
 from ringrx_iac.diagnostics import Diagnostic, Location
 from ringrx_iac.policy import DestinationPolicy
 from ringrx_iac.sensitive import is_secret_header_name
@@ -273,7 +273,7 @@ def resolve_secrets(
             )
             return None
         if not is_reference(value):
-            return value
+            return unescape(value)
         try:
             return resolve(value, env, base_dir)
         except SecretError as exc:

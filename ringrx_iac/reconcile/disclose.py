@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ringrx_iac import redact
-from ringrx_iac.config.secrets import is_reference
+from ringrx_iac.config.secrets import is_reference, unescape
 from ringrx_iac.reconcile.changes import SENSITIVE, SENSITIVE_CHANGED, Change, FieldChange, Update
 from ringrx_iac.reconcile.desired import LITERAL_SECRET_MARKER, DesiredState
 
@@ -48,7 +48,7 @@ class Disclosure:
         literals: set[str] = set()
         for cb in desired.callbacks:
             literals.update(
-                v
+                unescape(v)
                 for v in cb.headers.values()
                 if v and not is_reference(v) and v != LITERAL_SECRET_MARKER
             )

@@ -1,7 +1,10 @@
 """``import``: YAML for the live account, with secrets replaced by ``${env:...}`` references.
 
 Round trip: import, set the listed variables to the live values, plan -> no changes.
-A live secret is never written into the YAML. Config files are rendered by Jinja2 before
+A live secret is never written into the YAML: secret-named headers, header values that
+look like credentials (``Bearer ...``, long random tokens) and passwords become
+``${env:...}`` references. Live header text that looks like a reference (``${env:X}``) is
+escaped as ``$${env:X}`` so it stays literal text and is never resolved locally. Config files are rendered by Jinja2 before
 they are parsed, so a live value holding ``{{``, ``{%`` or ``{#`` is written with each
 marker wrapped in ``{%raw%}...{%endraw%}``: it renders back to the live value.
 """
@@ -20,8 +23,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ringrx_iac.api.endpoints import TARGETS
 from ringrx_iac.api.types import RemoteAccount
+from ringrx_iac.config.secrets import escape
 from ringrx_iac.reconcile.live import LiveCallback, LiveState, LiveTarget, normalise
-from ringrx_iac.sensitive import is_secret_header_name
+from ringrx_iac.sensitive import is_secret_header_name, looks_like_credential
 
 SCHEMA_FILE = "ringrx-iac.schema.json"
 _JINJA_RE = re.compile(r"\{[{%#]")
@@ -153,12 +157,12 @@ def _callback(
     if cb.headers:
         headers = CommentedMap()
         for name, value in cb.headers.items():
-            if is_secret_header_name(name):
+            if is_secret_header_name(name) or looks_like_credential(value):
                 var = secret_variable(cb_slug, name)
                 result.variables.append(var)
                 headers[jinja_literal(name)] = f"${{env:{var}}}"
-            else:
-                headers[jinja_literal(name)] = jinja_literal(value)
+            else:  # live text that looks like a reference stays literal: ${ -> $${
+                headers[jinja_literal(name)] = jinja_literal(escape(value))
         item["headers"] = headers
     if cb.use_basic_auth:
         auth = CommentedMap()

@@ -2,7 +2,8 @@
 
 No authentication; answered only to loopback clients. Bodies and answers are JSON.
 
-- ``GET /_sim/state``: callbacks, targets, users and keys (no secrets)
+- ``GET /_sim/state``: callbacks, targets, users and keys; passwords, key secrets and
+  secret header values masked unless ``?secrets=1``
 - ``POST /_sim/reset``: back to the seed; ``POST /_sim/seed``: replace state from a JSON seed
   (it becomes the seed ``reset`` returns to)
 - ``POST /_sim/callbacks``, ``PATCH|DELETE /_sim/callbacks/{id}``: edit callbacks as if in
@@ -64,7 +65,8 @@ def admin_routes(sim: Simulator) -> list[BaseRoute]:
     """The ``/_sim`` routes bound to one simulator."""
 
     async def state(request: Request) -> Response:
-        return JSONResponse(sim.state.snapshot())
+        secrets = request.query_params.get("secrets") in ("1", "true", "yes")
+        return JSONResponse(sim.state.snapshot(secrets=secrets))
 
     async def reset(request: Request) -> Response:
         sim.reset()

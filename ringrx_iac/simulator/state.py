@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ringrx_iac.api import endpoints as ep
 from ringrx_iac.catalog import BIND_KEYS, CALLBACK_TYPES
+from ringrx_iac.sensitive import is_secret_header_name, looks_like_credential
 
 Obj = dict[str, Any]
 Errors = dict[str, list[str]]
@@ -337,10 +338,12 @@ class State:
             self._written()
 
     def snapshot(self, *, secrets: bool = False) -> Obj:
-        """A JSON-able dump. Without ``secrets``: no key secrets, user passwords or OTP seeds."""
+        """A JSON-able dump. Without ``secrets``: no key secrets, user passwords or OTP seeds,
+        and callbacks' basic-auth passwords and secret header values masked."""
         with self.lock:
+            callbacks = copy.deepcopy(list(self.callbacks.values()))
             data: Obj = {
-                "callbacks": copy.deepcopy(list(self.callbacks.values())),
+                "callbacks": callbacks if secrets else [_masked(cb) for cb in callbacks],
                 "targets": {k: copy.deepcopy(list(v.values())) for k, v in self.targets.items()},
             }
             if secrets:
@@ -412,3 +415,21 @@ def _check_fields(fields: Mapping[str, Any]) -> Errors:
         if key in fields and fields[key] is not None and not isinstance(fields[key], str):
             errors[key] = ["must be a string"]
     return errors
+
+
+SNAPSHOT_MASK = "********"
+
+
+def _masked(callback: Obj) -> Obj:
+    """A callback with its password and secret header values masked (admin state view)."""
+    if callback.get(F_PASS):
+        callback[F_PASS] = SNAPSHOT_MASK
+    headers = callback.get(F_HEADERS)
+    if isinstance(headers, str) and headers:
+        lines = []
+        for line in headers.replace("\r\n", "\n").split("\n"):
+            name, sep, value = line.partition(":")
+            secret = is_secret_header_name(name) or looks_like_credential(value)
+            lines.append(f"{name}:{SNAPSHOT_MASK}" if sep and secret and value.strip() else line)
+        callback[F_HEADERS] = "\r\n".join(lines)
+    return callback
