@@ -36,7 +36,13 @@ from ringrx_iac.render.webhook import (
     render_json,
     render_text,
 )
-from ringrx_iac.webhook.contract import ContractError, default_path, load_contract
+from ringrx_iac.webhook.contract import (
+    Contract,
+    ContractError,
+    ContractTest,
+    default_path,
+    load_contract,
+)
 from ringrx_iac.webhook.destinations import (
     DestinationError,
     check_base,
@@ -45,7 +51,7 @@ from ringrx_iac.webhook.destinations import (
 )
 from ringrx_iac.webhook.eventfile import EventFileError, load_fields
 from ringrx_iac.webhook.notes import notes
-from ringrx_iac.webhook.request import Callback, Event, build_request
+from ringrx_iac.webhook.request import Callback, Event, WebhookRequest, build_request
 from ringrx_iac.webhook.secrets import resolver, table_for, to_callback
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -258,29 +264,9 @@ def test_command(
     loaded = load_config(path, variables, var_files)
     contract_path = tests_file or default_path(Path(path))
     contract = load_contract(contract_path)
-    by_name = {cb.name: cb for cb in loaded.callbacks}
-    for t in contract.tests:
-        if t.callback not in by_name:
-            close = difflib.get_close_matches(t.callback, list(by_name), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise WebhookCommandError(
-                f"{t.location}: test {t.name!r} names callback {t.callback!r}, which the "
-                f"configuration does not have{hint}"
-            )
-    resolved = {
-        name: resolve_callback(by_name[name], loaded.base_dir)
-        for name in dict.fromkeys(t.callback for t in contract.tests)
-    }
-    jobs = []
-    for t in contract.tests:
-        request = build_request(
-            resolved[t.callback], Event.sample(resolved[t.callback].type, t.fields)
-        )
-        if receiver_base is not None:
-            request = replace(request, url=rebase(request.url, receiver_base))
-        jobs.append((t, request))
+    jobs = _contract_jobs(contract, loaded, receiver_base)
     if live_urls:
-        _refuse_outside_policy(loaded.config, {t.name: r.url for t, r in jobs}, "test")
+        _refuse_outside_policy(loaded.config, {t.callback: r.url for t, r in jobs}, "test")
     color = stream_color()
 
     def paint(text: str, name: str) -> str:
@@ -309,6 +295,33 @@ def test_command(
             raise WebhookCommandError(f"cannot write {junit_file}: {exc.strerror}") from None
     if any(r.outcome != "passed" for r in results):
         raise click.exceptions.Exit(1)
+
+
+def _contract_jobs(
+    contract: Contract, loaded: Loaded, receiver_base: str | None
+) -> list[tuple[ContractTest, WebhookRequest]]:
+    """Each test's request, secrets resolved (an unknown callback or unset secret is an error)."""
+    by_name = {cb.name: cb for cb in loaded.callbacks}
+    for t in contract.tests:
+        if t.callback not in by_name:
+            close = difflib.get_close_matches(t.callback, list(by_name), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise WebhookCommandError(
+                f"{t.location}: test {t.name!r} names callback {t.callback!r}, which the "
+                f"configuration does not have{hint}"
+            )
+    resolved = {
+        name: resolve_callback(by_name[name], loaded.base_dir)
+        for name in dict.fromkeys(t.callback for t in contract.tests)
+    }
+    jobs = []
+    for t in contract.tests:
+        callback = resolved[t.callback]
+        request = build_request(callback, Event.sample(callback.type, t.fields))
+        if receiver_base is not None:
+            request = replace(request, url=rebase(request.url, receiver_base))
+        jobs.append((t, request))
+    return jobs
 
 
 def _refuse_outside_policy(config: Config, urls: dict[str, str], command: str) -> None:
