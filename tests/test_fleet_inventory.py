@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 from fakes import run_cli
 
-from ringrx_iac.fleet.inventory import SelectionError, load_inventory
-from ringrx_iac.fleet.runner import split_waves
+from ringrx_iac.fleet.account import AccountResult
+from ringrx_iac.fleet.inventory import Account, SelectionError, load_inventory
+from ringrx_iac.fleet.runner import run_fleet, split_waves
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fleet"
 
@@ -188,3 +190,42 @@ def test_waves_split_in_order_then_the_rest(tmp_path: Path) -> None:
         ("region=north", ["kids-north"]),
         ("the rest", ["smile-east"]),
     ]
+
+
+def _accounts(n: int) -> list[Account]:
+    return [
+        Account(f"a{i}", f"A{i}", "https://x", "${env:K}", "${env:S}", (Path("c.yaml"),))
+        for i in range(n)
+    ]
+
+
+def test_runner_keeps_order_bounds_concurrency_and_cancels() -> None:
+    accounts = _accounts(6)
+    running = 0
+    peak = 0
+    cancel = asyncio.Event()
+
+    async def job(account: Account) -> AccountResult:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01 if account.key != "a0" else 0.03)
+        running -= 1
+        if account.key == "a1":
+            cancel.set()  # as Ctrl-C would, while a0 and a1 run
+        return AccountResult(account, "in_sync")
+
+    results = asyncio.run(run_fleet(accounts, job, parallelism=2, cancel=cancel))
+    assert [r.account.key for r in results] == [a.key for a in accounts]
+    assert peak == 2
+    assert [r.status for r in results] == ["in_sync", "in_sync"] + ["skipped"] * 4
+    assert results[2].error == "not started: interrupted (Ctrl-C)"
+
+
+def test_runner_max_failures_counts_failures_not_accounts() -> None:
+    async def job(account: Account) -> AccountResult:
+        failed = account.key in ("a1", "a3")
+        return AccountResult(account, "error" if failed else "applied", "boom" if failed else None)
+
+    results = asyncio.run(run_fleet(_accounts(6), job, parallelism=1, max_failures=2))
+    assert [r.status for r in results] == ["applied", "error", "applied", "error"] + ["skipped"] * 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -85,15 +86,40 @@ def run_fleet_command(command: str, fleet: Path, **kw: Any) -> None:
         _confirm_fleet(selected, opts, kw)
     with _action_log(kw.get("log_file")) as log:
         results = asyncio.run(
-            run_fleet(
+            _interruptible(
                 selected,
                 lambda account: run_account(command, account, opts, log),
+                opts,
                 parallelism=kw["accounts_parallelism"],
                 waves=kw.get("waves", ()),
                 max_failures=kw.get("max_failures"),
             )
         )
     _finish(command, results, kw.get("fmt", "text"))
+
+
+async def _interruptible(
+    selected: list[Account], job: Any, opts: RunOptions, **options: Any
+) -> list[AccountResult]:
+    """`run_fleet` where Ctrl-C starts no new account and lets each running apply finish
+    its requests in flight, then stop (as a single apply does); all are reported."""
+    loop = asyncio.get_running_loop()
+    cancel = asyncio.Event()
+
+    def on_sigint() -> None:
+        if not cancel.is_set():
+            echo("\nInterrupted: finishing the requests in flight; no new account.", err=True)
+        cancel.set()
+        for applier in opts.appliers:
+            applier.stop()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        return await run_fleet(selected, job, cancel=cancel, **options)
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
 
 
 def _finish(command: str, results: list[AccountResult], fmt: str) -> None:

@@ -24,6 +24,7 @@ from ringrx_iac.config import secrets
 from ringrx_iac.config.loader import LoadResult, load
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.fleet.inventory import Account
+from ringrx_iac.reconcile.applier import Applier
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
@@ -94,6 +95,8 @@ class RunOptions:
     out_dir: Path | None = None  # import: DIR/KEY/callbacks.yaml
     # import: writes a file (the CLI's: redacted, mode 0600); default a plain redacted write
     write_text: Callable[[Path, str], None] | None = None
+    # apply: every running Applier joins this list (Ctrl-C stops them all)
+    appliers: list[Applier] = field(default_factory=list)
 
 
 def load_account(account: Account, variables: Mapping[str, Any] | None = None) -> LoadResult:
@@ -199,6 +202,7 @@ async def _reconcile(
             loaded.base_dir,
             parallelism=opts.parallelism,
             log=None if log is None else functools.partial(log, account.key),
+            on_applier=opts.appliers.append,
         )
     result = AccountResult(account, APPLIED, plan=data, report=report.to_dict())
     result.diagnostics = warnings

@@ -39,8 +39,10 @@ async def run_fleet(
     parallelism: int = 4,
     waves: Sequence[str] = (),
     max_failures: int | None = None,
+    cancel: asyncio.Event | None = None,
 ) -> list[AccountResult]:
-    """Run ``job`` for every account; results in the order of ``accounts``."""
+    """Run ``job`` for every account; results in the order of ``accounts``. Once
+    ``cancel`` is set, accounts not started yet are skipped."""
     results: dict[str, AccountResult] = {}
     semaphore = asyncio.Semaphore(parallelism)
     failures = 0
@@ -49,6 +51,8 @@ async def run_fleet(
     async def one(account: Account) -> None:
         nonlocal failures, stop_reason
         async with semaphore:
+            if cancel is not None and cancel.is_set() and stop_reason is None:
+                stop_reason = "not started: interrupted (Ctrl-C)"
             if stop_reason is not None:
                 results[account.key] = AccountResult(account, SKIPPED, stop_reason)
                 return
