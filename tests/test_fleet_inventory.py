@@ -163,6 +163,7 @@ def test_matrix_formats() -> None:
     gh = run_cli(["fleet", "matrix", "--fleet", fleet, "--format", "github"], {})
     assert gh.exit_code == 0
     assert json.loads(gh.stdout) == {
+        "account": ["smile-west", "smile-east", "kids-north"],
         "include": [
             {"account": "smile-west", "name": "Smile Dental West"},
             {"account": "smile-east", "name": "Smile Dental East"},

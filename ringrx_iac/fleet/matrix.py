@@ -1,7 +1,8 @@
 """The fleet's account keys as a CI matrix: one CI job per account.
 
-- ``github``: ``{"include": [{"account": KEY, "name": NAME}, ...]}`` on one line, for
-  ``strategy: {matrix: ${{ fromJSON(needs.accounts.outputs.matrix) }}}``;
+- ``github``: ``{"account": [KEY, ...], "include": [{"account": KEY, "name": NAME}, ...]}``
+  on one line, for ``strategy: {matrix: ${{ fromJSON(needs.accounts.outputs.matrix) }}}``
+  (one job per key; ``include`` adds each job's display name as ``matrix.name``);
 - ``gitlab``: a ``parallel: matrix:`` block with one ``ACCOUNT`` variable;
 - ``json``: the keys as a JSON list; ``text``: one key per line.
 """
@@ -20,7 +21,8 @@ def render_matrix(accounts: Sequence[Account], fmt: str) -> str:
     keys = [a.key for a in accounts]
     if fmt == "github":
         include = [{"account": a.key, "name": a.name} for a in accounts]
-        return json.dumps({"include": include}, separators=(",", ":"), ensure_ascii=False) + "\n"
+        matrix = {"account": keys, "include": include}
+        return json.dumps(matrix, separators=(",", ":"), ensure_ascii=False) + "\n"
     if fmt == "gitlab":
         # Keys are [a-z0-9._-]: safe as YAML flow scalars once JSON-quoted.
         return "parallel:\n  matrix:\n    - ACCOUNT: " + json.dumps(keys) + "\n"
