@@ -168,7 +168,7 @@ def test_matrix_formats() -> None:
             {"account": "smile-west", "name": "Smile Dental West"},
             {"account": "smile-east", "name": "Smile Dental East"},
             {"account": "kids-north", "name": "Northside Pediatrics"},
-        ]
+        ],
     }
     assert gh.stdout.count("\n") == 1  # one line, for $GITHUB_OUTPUT
     gl = run_cli(
