@@ -1,16 +1,27 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
+#   make demo       installs the tool only (no development tools) and runs the demo
+#   make test-fast  unit tests only (seconds; tests marked `slow` are skipped)
+#   make test       everything: ruff, ruff format --check, mypy and the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint demo demo-fleet bench schema clean
+.PHONY: venv test test-fast lint demo demo-fleet bench schema clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# What the tool needs to run (the demo): the package and its dependencies.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUN_STAMP)
+
+# Development: the package with the dev extra (pytest, ruff, mypy, pre-commit, ...).
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 venv: $(STAMP)
 
@@ -22,16 +33,19 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
-demo: $(STAMP)
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not slow"
+
+demo: $(RUN_STAMP)
 	$(BIN)/python -m ringrx_iac.demo
 
-demo-fleet: $(STAMP)
+demo-fleet: $(RUN_STAMP)
 	$(BIN)/python -m ringrx_iac.demo_fleet
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-schema: $(STAMP)
+schema: $(RUN_STAMP)
 	$(BIN)/ringrx-iac schema > schemas/ringrx-iac.schema.json
 
 clean:

@@ -28,6 +28,7 @@ from ringrx_iac import __version__, redact
 COMMANDS: dict[str, str] = {
     "validate": "ringrx_iac.cli.commands_config",
     "schema": "ringrx_iac.cli.commands_config",
+    "render-config": "ringrx_iac.cli.commands_config",
     "plan": "ringrx_iac.cli.commands_reconcile",
     "apply": "ringrx_iac.cli.commands_reconcile",
     "drift": "ringrx_iac.cli.commands_drift",

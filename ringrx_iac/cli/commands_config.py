@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -11,6 +13,7 @@ from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import template_options
 from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
+from ringrx_iac.config.rendered import render_config
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.render.diagnostics import FORMATS, render_github, render_json, render_text
 from ringrx_iac.render.terminal import color_enabled, echo
@@ -76,4 +79,30 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-COMMANDS: list[click.Command] = [validate, schema]
+@click.command("render-config")
+@click.argument("path", type=click.Path(path_type=str))
+@template_options
+def render_config_command(
+    path: str, variables: tuple[str, ...], var_files: tuple[str, ...]
+) -> None:
+    """Print the YAML that the configuration at PATH renders to (templates rendered).
+
+    For reviewing a .j2 template, or checking it against the JSON Schema:
+    ringrx-iac render-config prod.yaml.j2 --var-file prod.vars.yaml > rendered.yaml.
+    A directory prints one YAML document per file. Exit 0, or 1 on a template error
+    (file:line:col on stderr).
+    """
+    try:
+        values = collect_variables(variables, var_files)
+    except VariableError as exc:
+        raise click.UsageError(str(exc)) from None
+    result = render_config(Path(path), values, os.environ)
+    if result.diagnostics:
+        color = color_enabled(sys.stderr)
+        text = render_text(result.diagnostics, [f for f, _ in result.files] or [path], color)
+        click.echo(text, nl=False, err=True, color=color)
+        raise click.exceptions.Exit(1)
+    click.echo(result.text(), nl=False)
+
+
+COMMANDS: list[click.Command] = [validate, schema, render_config_command]
