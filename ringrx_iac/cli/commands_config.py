@@ -100,9 +100,9 @@ def render_config_command(
     if result.diagnostics:
         color = color_enabled(sys.stderr)
         text = render_text(result.diagnostics, [f for f, _ in result.files] or [path], color)
-        click.echo(text, nl=False, err=True, color=color)
+        echo(text, nl=False, err=True, color=color)
         raise click.exceptions.Exit(1)
-    click.echo(result.text(), nl=False)
+    echo(result.text(), nl=False)
 
 
 COMMANDS: list[click.Command] = [validate, schema, render_config_command]
