@@ -73,13 +73,10 @@ def env(sim: SimulatorServer) -> dict[str, str]:
 
 
 def _fail_next_create(sim: SimulatorServer) -> None:
-    """The next callback create is refused (422), as by a validation error."""
-    admin(
-        sim,
-        "POST",
-        "/faults",
-        {"fail_next": [{"method": "POST", "path": "/pbxcallbacks", "status": 422}]},
-    )
+    """The next callback create is refused (422), as by a validation error (the first POST,
+    apply's account lock, passes)."""
+    rule = {"method": "POST", "path": "/pbxcallbacks", "status": 422, "skip": 1}
+    admin(sim, "POST", "/faults", {"fail_next": [rule]})
 
 
 def write(tmp_path: Path, text: str = CONFIG) -> str:

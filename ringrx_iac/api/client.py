@@ -346,7 +346,11 @@ class RingRxClient:
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def create_callback(self, fields: Mapping[str, Any]) -> RemoteCallback:
+    async def create_callback(
+        self,
+        fields: Mapping[str, Any],
+        is_mine: Callable[[RemoteCallback], bool] | None = None,
+    ) -> RemoteCallback:
         """Create a callback from domain fields; never duplicates it on a flaky network.
 
         Why an ambiguous create (sent, no definite answer: see `ringrx_iac.api.outcome`)
@@ -361,6 +365,8 @@ class RingRxClient:
         creates start and a recovery lookup never adds to it. Only when the answer is
         "no" is the POST sent again. The lookup waits the backoff first, so a request the
         server was still processing when its answer was lost has landed by then.
+        ``is_mine`` replaces the name-and-type test for a create whose name is not unique
+        (the account lock: it is told apart by the random token it carries).
         """
         body = {endpoints.CALLBACK_ROOT_KEY: callback_to_wire(fields)}
         self._check_writable("POST", endpoints.CALLBACKS_PATH)
@@ -377,12 +383,12 @@ class RingRxClient:
                     delay = self.settings.retry.backoff(budget.attempts, self._rng)
                     if not budget.allows_wait(delay):
                         # Out of retries: one last look, so a create that happened is kept.
-                        found = await self._find_created(fields)
+                        found = await self._find_created(fields, is_mine)
                         if found is not None:
                             return found
                         raise failure.error from None
                     await self._sleep(delay)
-                    found = await self._find_created(fields)
+                    found = await self._find_created(fields, is_mine)
                     if found is not None:
                         return found
                     continue
@@ -400,17 +406,26 @@ class RingRxClient:
             if self._baseline_ids is None:
                 self._baseline_ids = {cb.id for cb in await self._list_callbacks_raw()}
 
-    async def _find_created(self, fields: Mapping[str, Any]) -> RemoteCallback | None:
+    async def _find_created(
+        self,
+        fields: Mapping[str, Any],
+        is_mine: Callable[[RemoteCallback], bool] | None = None,
+    ) -> RemoteCallback | None:
         """After an ambiguous POST: the callback it created, if it did (lowest such id)."""
+
+        def same(cb: RemoteCallback) -> bool:
+            if is_mine is not None:
+                return is_mine(cb)
+            return cb.name == fields.get("name") and (
+                "type" not in fields or cb.type == fields["type"]
+            )
+
         callbacks = await self._list_callbacks_raw()
         baseline = self._baseline_ids or set()
         candidates = [
             cb
             for cb in callbacks
-            if cb.id not in baseline
-            and cb.id not in self._claimed_ids
-            and cb.name == fields.get("name")
-            and ("type" not in fields or cb.type == fields["type"])
+            if cb.id not in baseline and cb.id not in self._claimed_ids and same(cb)
         ]
         if not candidates:
             return None

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "apply": "ringrx_iac.cli.commands_reconcile",
     "drift": "ringrx_iac.cli.commands_drift",
     "import": "ringrx_iac.cli.commands_reconcile",
+    "unlock": "ringrx_iac.cli.commands_lock",
     "simulator": "ringrx_iac.cli.commands_simulator",
     "render": "ringrx_iac.cli.commands_webhook",
     "test": "ringrx_iac.cli.commands_webhook",

@@ -26,6 +26,7 @@ import click
 from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.api.types import RemoteAccount
+from ringrx_iac.cli.commands_lock import account_lock, lock_options
 from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import client_options, max_rate, template_options
 from ringrx_iac.config.loader import load
@@ -308,6 +309,7 @@ class _Progress:
 )
 @template_options
 @client_options
+@lock_options
 @_handle_errors
 def apply_command(
     path: str | None,
@@ -321,6 +323,8 @@ def apply_command(
     parallelism: int,
     insecure: bool,
     debug: bool,
+    lock_timeout: float,
+    force_unlock: bool,
 ) -> None:
     """Make the RingRx account match the config (or a plan saved with plan --out)."""
     if plan_file and path:
@@ -355,9 +359,36 @@ def apply_command(
                 return 1
             if not auto_approve and saved is None:
                 _confirm()
-            return await _execute(client, plan, desired, parallelism, log_file, fmt, color)
+            with _action_log(log_file) as log:  # a log that cannot be opened: before any write
+                async with account_lock(client, lock_timeout, force_unlock):
+                    if not await _still_current(client, plan, desired):
+                        return 0
+                    return await _execute(client, plan, desired, parallelism, log, fmt, color)
 
     raise click.exceptions.Exit(asyncio.run(run()))
+
+
+async def _still_current(client: RingRxClient, plan: Plan, desired: Desired) -> bool:
+    """Just before the first write, with the lock held: re-read the account.
+
+    True when it is what the plan was made from; False (nothing to do) when another apply
+    already made the changes meanwhile; otherwise refuse (exit 1, nothing written).
+    """
+    account = await client.fetch_account()
+    if normalise(account).fingerprint() == plan.live_fingerprint:
+        return True
+    again = plan_for(desired.state, account, os.environ, desired.base_dir, desired.locate)
+    if not again.errors and not again.has_changes:
+        echo(
+            "Nothing left to do: the account already matches (another apply made these "
+            "changes while this one waited for the lock); nothing was written.",
+            err=True,
+        )
+        return False
+    raise CommandError(
+        "refused: the account changed since the plan was made (another apply, or an edit "
+        "in the portal); nothing was written. Run apply again to plan from the new state"
+    )
 
 
 def _why_stale(desired: Desired, account: RemoteAccount) -> str:
@@ -371,7 +402,7 @@ async def _execute(
     plan: Plan,
     desired: Desired,
     parallelism: int,
-    log_file: str | None,
+    log: Callable[[dict[str, Any]], None] | None,
     fmt: str,
     color: bool,
 ) -> int:
@@ -386,7 +417,7 @@ async def _execute(
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
-        with _action_log(log_file) as log, _Progress(len(plan.changes)) as progress:
+        with _Progress(len(plan.changes)) as progress:
             report, after = await apply_and_verify(
                 plan,
                 client,

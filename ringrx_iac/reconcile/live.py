@@ -17,6 +17,7 @@ from ringrx_iac.api.endpoints import MASKED_PASSWORDS, TARGETS
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.phone import to_e164
 from ringrx_iac.reconcile.headers import parse_headers
+from ringrx_iac.reconcile.lock import is_lock
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,8 @@ def canonical_json(data: Any) -> str:
 
 
 def normalise(account: RemoteAccount) -> LiveState:
-    """``RemoteAccount`` -> :class:`LiveState`."""
+    """``RemoteAccount`` -> :class:`LiveState` (without the account lock: never managed)."""
     return LiveState(
-        callbacks=[_callback(cb) for cb in account.callbacks],
+        callbacks=[_callback(cb) for cb in account.callbacks if not is_lock(cb.name)],
         targets={kind: [_target(t) for t in ts] for kind, ts in account.targets.items()},
     )

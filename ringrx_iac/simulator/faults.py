@@ -32,6 +32,7 @@ class FailRule:
     after_apply: bool = False  # run the handler (apply the change) before failing
     count: int = 1
     retry_after: int | None = None
+    skip: int = 0  # let this many matching requests pass first
 
     def matches(self, method: str, path: str, template: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -47,6 +48,7 @@ class FailRule:
             "after_apply": self.after_apply,
             "count": self.count,
             "retry_after": self.retry_after,
+            "skip": self.skip,
         }
 
 
@@ -131,6 +133,9 @@ class Faults:
         with self._lock:
             for rule in self.fail_next:
                 if rule.matches(method, path, template):
+                    if rule.skip > 0:  # this one passes (to the random faults below)
+                        rule.skip -= 1
+                        break
                     rule.count -= 1
                     if rule.count <= 0:
                         self.fail_next.remove(rule)
@@ -194,6 +199,9 @@ def _rule(index: int, data: Any) -> FailRule:
     status = _int_or_none(f"{where}.status", data.get("status"))
     count = _int_or_none(f"{where}.count", data.get("count", 1))
     retry_after = _int_or_none(f"{where}.retry_after", data.get("retry_after"))
+    skip = _int_or_none(f"{where}.skip", data.get("skip", 0))
+    if skip is None or skip < 0:
+        raise FaultError(f"{where}.skip: must be 0 or more")
     if status is None and not data.get("drop"):
         raise FaultError(f"{where}: give a status or drop: true")
     if status is not None and not 100 <= status <= 599:
@@ -208,4 +216,5 @@ def _rule(index: int, data: Any) -> FailRule:
         after_apply=bool(data.get("after_apply", False)),
         count=count,
         retry_after=retry_after,
+        skip=skip,
     )
