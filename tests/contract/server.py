@@ -14,6 +14,7 @@ Every request is recorded (method, path, query, JSON body, answered status) for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import secrets
@@ -154,11 +155,20 @@ class State:
         self.target(kind, target_id)[TARGETS[kind][1]] = callback_id
 
     def writes(self) -> list[Json]:
-        """Recorded requests that change the account (auth excluded)."""
+        """Recorded requests that change the account (auth excluded), without those of
+        apply's account lock (the callback ``ringrx-iac lock``: tests/test_lock.py)."""
+        lock_paths = {
+            f"/pbxcallbacks/{r.get('answer_id')}"
+            for r in self.requests
+            if r["method"] == "POST" and _is_lock(r["body"])
+        }
         return [
             r
             for r in self.requests
-            if r["method"] in WRITE_METHODS and not r["path"].startswith("/auth/")
+            if r["method"] in WRITE_METHODS
+            and not r["path"].startswith("/auth/")
+            and not (r["method"] == "POST" and _is_lock(r["body"]))
+            and r["path"] not in lock_paths
         ]
 
     def mint(self) -> Json:
@@ -238,6 +248,14 @@ def _root(body: Any, root: str) -> Json | None:
     return None
 
 
+# The callback apply keeps as its account lock (README, "One apply at a time").
+LOCK_NAME = "ringrx-iac lock"
+
+
+def _is_lock(body: Any) -> bool:
+    return isinstance(body, dict) and (body.get("pbx_callback") or {}).get("name") == LOCK_NAME
+
+
 def build_app(state: State) -> Starlette:
     """The HTTP API of the contract over ``state``."""
 
@@ -260,6 +278,8 @@ def build_app(state: State) -> Starlette:
                 with state.lock:
                     response = handler(request, entry["body"])
             entry["status"] = response.status_code
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                entry["answer_id"] = json.loads(bytes(response.body)).get("id")
             return response
 
         return Route(path, endpoint, methods=methods)
