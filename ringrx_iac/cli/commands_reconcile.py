@@ -37,6 +37,7 @@ from ringrx_iac.reconcile.desired import DesiredState, Locator, from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml, schema_reference
 from ringrx_iac.reconcile.live import normalise
+from ringrx_iac.reconcile.lock import CHANGED_MESSAGE
 from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
 from ringrx_iac.redact import redact
 from ringrx_iac.render.diagnostics import render_text
@@ -385,10 +386,7 @@ async def _still_current(client: RingRxClient, plan: Plan, desired: Desired) -> 
             err=True,
         )
         return False
-    raise CommandError(
-        "refused: the account changed since the plan was made (another apply, or an edit "
-        "in the portal); nothing was written. Run apply again to plan from the new state"
-    )
+    raise CommandError(CHANGED_MESSAGE)
 
 
 def _why_stale(desired: Desired, account: RemoteAccount) -> str:

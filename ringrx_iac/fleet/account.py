@@ -28,6 +28,8 @@ from ringrx_iac.reconcile.applier import Applier
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
+from ringrx_iac.reconcile.live import normalise
+from ringrx_iac.reconcile.lock import CHANGED_MESSAGE, LEASE_SECONDS, AccountLock
 from ringrx_iac.redact import redact
 
 # Statuses of an account in a fleet report.
@@ -194,16 +196,20 @@ async def _reconcile(
                 plan=data,
                 diagnostics=[*warnings, *violations],
             )
-        report, after = await apply_and_verify(
-            plan,
-            client,
-            desired,
-            os.environ,
-            loaded.base_dir,
-            parallelism=opts.parallelism,
-            log=None if log is None else functools.partial(log, account.key),
-            on_applier=opts.appliers.append,
-        )
+        async with AccountLock(client, timeout=LEASE_SECONDS * 2.5):  # one apply at a time
+            fresh = normalise(await client.fetch_account())  # re-read before the first write
+            if fresh.fingerprint() != plan.live_fingerprint:
+                return AccountResult(account, ERROR, CHANGED_MESSAGE, plan=data)
+            report, after = await apply_and_verify(
+                plan,
+                client,
+                desired,
+                os.environ,
+                loaded.base_dir,
+                parallelism=opts.parallelism,
+                log=None if log is None else functools.partial(log, account.key),
+                on_applier=opts.appliers.append,
+            )
     result = AccountResult(account, APPLIED, plan=data, report=report.to_dict())
     result.diagnostics = warnings
     if not (report.ok and report.converged):

@@ -44,6 +44,10 @@ LOCK_TYPE = "sms"  # a type that only fires when bound: the lock is never bound
 LOCK_URL = "https://lock.ringrx-iac.invalid/never-bound"
 LEASE_SECONDS = 120.0
 POLL_SECONDS = 2.0
+CHANGED_MESSAGE = (
+    "refused: the account changed since the plan was made (another apply, or an edit in the "
+    "portal); nothing was written. Run apply again to plan from the new state"
+)
 _TOKEN = "X-Ringrx-Iac-Lock"
 _HOLDER = "X-Ringrx-Iac-Holder"
 _STARTED = "X-Ringrx-Iac-Started"
