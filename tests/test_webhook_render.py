@@ -284,3 +284,17 @@ def test_render_loads_no_http_client_or_simulator(config: Path) -> None:
     modules = json.loads(proc.stderr.rpartition("MODULES=")[2])
     heavy = ("httpx", "httpcore", "ringrx_iac.simulator", "ringrx_iac.api.client")
     assert [m for m in modules if m.split(".")[0] in heavy or m.startswith(heavy)] == []
+
+
+def test_an_escaped_reference_is_literal_text(tmp_path: Path) -> None:
+    """``$${env:X}`` is the literal text ``${env:X}``: rendered as RingRx will get it."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "version: 1\ncallbacks:\n  - name: x\n    type: cdr\n"
+        '    url: "https://hooks.example.com/cdr"\n'
+        '    headers: {X-Note: "cost $${env:NOT_A_REF} {direction}"}\n'
+    )
+    result = render(str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    [req] = json.loads(result.stdout)["requests"]
+    assert req["headers"]["X-Note"] == "cost ${env:NOT_A_REF} inbound"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ringrx_iac import redact
-from ringrx_iac.config.secrets import SecretError, find_refs, resolve
+from ringrx_iac.config.secrets import SecretError, find_refs, resolve, unescape
 from ringrx_iac.reconcile.desired import DesiredCallback
 from ringrx_iac.reconcile.importer import secret_variable, slug
 from ringrx_iac.sensitive import is_secret_header_name
@@ -87,14 +87,13 @@ class SecretTable:
                 and not _TOKENS_ONLY_RE.match(value)
             )
             if not literal:
-                return value
+                return unescape(value)
             field_name = "password" if name is None else name
-            return self._marker(
-                Secret("literal", value, secret_variable(self.callback_slug, field_name))
-            )
+            variable = secret_variable(self.callback_slug, field_name)
+            return self._marker(Secret("literal", unescape(value), variable))
         out, last = [], 0
         for ref in refs:
-            out.append(value[last : ref.start])
+            out.append(unescape(value[last : ref.start]))
             if ref.kind == "env":
                 secret = Secret("env", str(ref), ref.target, ref.target)
             else:
@@ -102,7 +101,7 @@ class SecretTable:
                 secret = Secret("file", str(ref), "", str(self.base_dir / path))
             out.append(self._marker(secret))
             last = ref.end
-        out.append(value[last:])
+        out.append(unescape(value[last:]))
         return "".join(out)
 
     def _marker(self, secret: Secret) -> str:
