@@ -1,11 +1,14 @@
-"""Benchmark: ``plan`` with no changes on a big account (issue 4).
+"""Benchmark: ``plan`` with no changes on big accounts (issues 4 and 10, goal 3).
 
-Account: 1,000 callbacks and 20,000 phone numbers, 10,000 of them bound (the simulator's
-``generate_seed``), and the YAML configuration that matches it exactly. The plan runs
-in-process (load + lint, fetch, diff, render) against the simulator running as a
-subprocess. Reported: token and list requests (from ``GET /_sim/stats``; expected 1 and
-6), and the local work time (total minus the time spent fetching over HTTP) against the
-3 s goal.
+Accounts from the simulator's ``generate_seed``: N callbacks and 20 N phone numbers, 10 N
+of them bound, with the YAML configuration that matches each exactly. For each size a
+fresh process (``python -m bench.bench_plan N CONFIG``) loads + lints, fetches, diffs and
+renders the plan against the simulator (a subprocess); this process reports its phases
+and its peak memory (``ru_maxrss``). Local work = total - HTTP fetch. Sizes: 1,000 and
+5,000 by default, 1,000 / 5,000 / 10,000 with ``--full``. Goals at 10,000: local work
+<= 3 s, peak memory <= 300 MB, growth from 1,000 linear (local work per callback at
+10,000 <= 1.3x that at 1,000). At 1,000 the old checks stay: 1 token request and 6 list
+requests, local work <= 3 s.
 """
 
 from __future__ import annotations
@@ -21,21 +24,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from bench import full_size, verdict
 from ringrx_iac.api import endpoints as ep
-from ringrx_iac.api.client import ClientSettings, RingRxClient
-from ringrx_iac.config.loader import load
 from ringrx_iac.demo import Simulator, admin
-from ringrx_iac.reconcile.desired import from_config
-from ringrx_iac.reconcile.engine import plan_for
-from ringrx_iac.render.plan import render_plan_text
 from ringrx_iac.simulator.seed import generate_seed
 
-CALLBACKS = 1000
-PHONE_NUMBERS = 20000
-BOUND = 10000
 GOAL_SECONDS = 3.0
+GOAL_MB = 300
+GOAL_GROWTH = 1.3
 TOKEN_STAT = "POST " + ep.TOKEN_PATH
 LIST_STATS = {"GET " + ep.CALLBACKS_PATH} | {"GET " + t.list_path for t in ep.TARGETS.values()}
+
+
+def sizes() -> tuple[int, ...]:
+    return (1000, 5000, 10000) if full_size() else (1000, 5000)
 
 
 def _q(text: str) -> str:
@@ -67,6 +69,13 @@ def config_for_seed(seed: Mapping[str, Any]) -> str:
 
 
 async def _plan(config: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The phases of one plan, in this process (the worker)."""
+    from ringrx_iac.api.client import ClientSettings, RingRxClient
+    from ringrx_iac.config.loader import load
+    from ringrx_iac.reconcile.desired import from_config
+    from ringrx_iac.reconcile.engine import plan_for
+    from ringrx_iac.render.plan import render_plan_text
+
     t0 = time.perf_counter()
     result = load(config, env=env)
     if result.config is None or result.has_errors:
@@ -81,70 +90,88 @@ async def _plan(config: Path, env: Mapping[str, str]) -> dict[str, Any]:
         f1 = time.perf_counter()
     t2 = time.perf_counter()
     plan = plan_for(desired, account, env, result.base_dir)
-    text = render_plan_text(plan.to_dict(), color=False)
+    render_plan_text(plan.to_dict(), color=False)
     t3 = time.perf_counter()
     return {
         "load": t1 - t0,
         "fetch": f1 - f0,
         "diff": t3 - t2,
-        "total": t3 - t0,
+        "local": (t3 - t0) - (f1 - f0),
         "changes": len(plan.changes),
-        "errors": [str(e.message) for e in plan.errors],
-        "text": text,
+        "errors": [str(e.message) for e in plan.errors][:2],
     }
 
 
-def _cli_plan(config: Path, env: Mapping[str, str]) -> tuple[int, float]:
-    """The same plan through the CLI, as a user runs it (Python start-up included)."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "ringrx_iac", "plan", str(config), "--detailed-exitcode"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return proc.returncode, time.perf_counter() - t0
-
-
-def run() -> list[str]:
-    """Run the benchmark; one line per figure."""
-    seed = generate_seed(phone_numbers=PHONE_NUMBERS, callbacks=CALLBACKS, bound=BOUND)
+def _measure(callbacks: int) -> dict[str, Any]:
+    """Plan once at ``callbacks`` in a fresh worker process; its phases and peak memory."""
+    seed = generate_seed(phone_numbers=20 * callbacks, callbacks=callbacks, bound=10 * callbacks)
     with tempfile.TemporaryDirectory(prefix="ringrx-bench-plan-") as tmp:
         seed_path = Path(tmp) / "seed.json"
         seed_path.write_text(json.dumps(seed), encoding="utf-8")
         config = Path(tmp) / "callbacks.yaml"
         config.write_text(config_for_seed(seed), encoding="utf-8")
+        del seed
         sim = Simulator(["--seed", str(seed_path)])
         try:
             sim.start()
-            env = dict(sim.env)
             admin("POST", sim.base_url, "/_sim/stats/reset")
-            figures = asyncio.run(_plan(config, env))
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "bench.bench_plan", str(config)],
+                env={**os.environ, **sim.env},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert worker.stdout is not None
+            out = worker.stdout.read()
+            _, status, usage = os.wait4(worker.pid, 0)
+            worker.returncode = os.waitstatus_to_exitcode(status)
+            if worker.returncode:
+                raise RuntimeError(f"the plan worker failed ({worker.returncode})")
             stats = admin("GET", sim.base_url, "/_sim/stats")
-            cli_code, cli_time = _cli_plan(config, env)
         finally:
             sim.stop()
-    tokens = int(stats.get(TOKEN_STAT, 0))
-    lists = sum(int(n) for k, n in stats.items() if k in LIST_STATS)
-    local = figures["total"] - figures["fetch"]
-    ratio = local / GOAL_SECONDS
-    size = f"{CALLBACKS:,} callbacks, {PHONE_NUMBERS:,} phone numbers ({BOUND:,} bound)"
-    lines = [
-        f"plan, no changes, {size}:",
-        f"  changes found: {figures['changes']} (expect 0)"
-        + (f"; plan errors: {figures['errors'][:2]}" if figures["errors"] else ""),
-        f"  token requests: {tokens} (expect 1); list requests: {lists} (expect 6); "
-        f"all requests: {stats.get('total', '?')}",
-        f"  local work {local:.2f} s (load+lint {figures['load']:.2f} s, "
-        f"diff+plan+render {figures['diff']:.2f} s); HTTP fetch {figures['fetch']:.2f} s",
-        f"  local work vs the {GOAL_SECONDS:.0f} s goal: ratio {ratio:.2f} "
-        f"({'PASS' if ratio <= 1 and tokens == 1 and lists == 6 else 'FAIL'})",
-        f"  CLI `plan --detailed-exitcode` end to end: {cli_time:.2f} s, exit {cli_code} (expect 0)",
-    ]
+    figures: dict[str, Any] = json.loads(out)
+    figures["mb"] = usage.ru_maxrss / 1024  # KiB on Linux
+    figures["tokens"] = int(stats.get(TOKEN_STAT, 0))
+    figures["lists"] = sum(int(n) for k, n in stats.items() if k in LIST_STATS)
+    return figures
+
+
+def run() -> list[str]:
+    """Run the benchmark; one line per figure."""
+    results = {n: _measure(n) for n in sizes()}
+    lines = ["plan, no changes, N callbacks / 20 N phone numbers (10 N bound), fresh process each:"]
+    for n, f in results.items():
+        problems = f"; {f['changes']} changes, errors {f['errors']}" if f["changes"] else ""
+        lines.append(
+            f"  {n:>6,}: local {f['local']:.2f} s (load+lint {f['load']:.2f}, "
+            f"diff+plan+render {f['diff']:.2f}), fetch {f['fetch']:.2f} s, "
+            f"peak {f['mb']:.0f} MB, {f['local'] / n * 1e6:.0f} us/callback; "
+            f"requests: {f['tokens']} token + {f['lists']} list{problems}"
+        )
+    small, big = min(results), max(results)
+    s, b = results[small], results[big]
+    requests_ok = s["tokens"] == 1 and s["lists"] == 6
+    lines.append(
+        f"  {small:,}: local {s['local']:.2f} s vs {GOAL_SECONDS:.0f} s goal, "
+        f"1 token + 6 list requests: {verdict(s['local'] <= GOAL_SECONDS and requests_ok)}"
+    )
+    growth = (b["local"] / big) / (s["local"] / small)
+    lines.append(
+        f"  growth {small:,} -> {big:,}: {growth:.2f}x per callback (goal <= {GOAL_GROWTH}: "
+        f"{verdict(growth <= GOAL_GROWTH)})"
+    )
+    if big >= 10000:
+        ok = b["local"] <= GOAL_SECONDS and b["mb"] <= GOAL_MB
+        lines.append(
+            f"  {big:,}: local {b['local']:.2f} s (goal <= {GOAL_SECONDS:.0f} s), peak "
+            f"{b['mb']:.0f} MB (goal <= {GOAL_MB}): {verdict(ok)}"
+        )
     return lines
 
 
 if __name__ == "__main__":
-    print("\n".join(run()))
+    if len(sys.argv) == 2:  # the worker: one plan, figures as JSON on stdout
+        print(json.dumps(asyncio.run(_plan(Path(sys.argv[1]), os.environ))))
+    else:
+        print("\n".join(run()))
