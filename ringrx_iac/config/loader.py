@@ -7,13 +7,11 @@ Every problem becomes a located :class:`Diagnostic`; nothing here raises on bad 
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import gc
 import os
 import types
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from ringrx_iac.config.partial import valid_part
 from ringrx_iac.config.template import TemplateError, render_mapped
 from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Diagnostic, Location
+from ringrx_iac.gcpause import gc_paused
 from ringrx_iac.lint.rules import RULES
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -85,21 +84,8 @@ def load(
     ``bases`` are extended before the configuration's own ``extends`` (a fleet account
     listing several config paths: each later one extends the earlier ones).
     """
-    with _gc_paused():
+    with gc_paused():
         return _load(Path(path), variables, env, run_lint, tuple(bases))
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: loading allocates many small acyclic objects,
-    and collections triggered by them cost more than half of a large load."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load(

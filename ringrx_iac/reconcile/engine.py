@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ringrx_iac.api.types import RemoteAccount
+from ringrx_iac.gcpause import gc_paused
 from ringrx_iac.reconcile.applier import Action, Applier, ApplyReport, WriteClient
 from ringrx_iac.reconcile.desired import (
     DesiredState,
@@ -23,6 +24,7 @@ class ReadClient(Protocol):
     async def fetch_account(self) -> RemoteAccount: ...
 
 
+@gc_paused()  # bulk allocation of long-lived objects: see ringrx_iac.gcpause
 def plan_for(
     desired: DesiredState,
     account: RemoteAccount,
@@ -34,6 +36,7 @@ def plan_for(
     return plan_live(desired, normalise(account), env, base_dir, locate)
 
 
+@gc_paused()
 def plan_live(
     desired: DesiredState,
     live: LiveState,
