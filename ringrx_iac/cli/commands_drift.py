@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from ringrx_iac import notify
 from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.cli.commands_reconcile import FORMAT, FORMAT_HELP, _fetch_read_only
 from ringrx_iac.cli.fleet_options import fleet_options
@@ -26,7 +27,7 @@ from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import plan_live
-from ringrx_iac.reconcile.findings import SEVERITIES, Finding, drift_findings
+from ringrx_iac.reconcile.findings import SEVERITIES, Finding, at_least, drift_findings
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.render.drift import render_drift
@@ -131,12 +132,27 @@ def _echo_errors(errors: list[Diagnostic]) -> None:
     show_default=True,
     help="Exit 2 only for findings of this severity or worse (critical > high > low).",
 )
+@click.option(
+    "--notify",
+    "notify_url",
+    metavar="URL",
+    help="Post a summary to this Slack-style incoming webhook (https, or http to loopback) "
+    "when the drift changed since the last notification, and once when it clears.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False),
+    help="With --notify: keep the fingerprint of what was last notified here.",
+)
 @template_options
 @client_options
 def drift_command(
     path: str | None,
     fmt: str,
     fail_on: str,
+    notify_url: str | None,
+    state_file: str | None,
     variables: tuple[str, ...],
     var_files: tuple[str, ...],
     parallelism: int,
@@ -145,11 +161,45 @@ def drift_command(
 ) -> None:
     """Compare the account with the config, read-only: exit 0 in sync, 2 drift, 1 error."""
     assert path is not None  # fleet_options runs --fleet, or insists on PATH
+    if state_file and not notify_url:
+        _fail("--state needs --notify URL (it records what was last notified)")
+    if notify_url:
+        try:
+            notify.check_url(notify_url)
+        except notify.NotifyError as exc:
+            _fail(str(exc))
     result = check_drift(path, variables, var_files, parallelism, insecure, debug)
-    echo(render_drift(result.to_dict(), fmt, stream_color()), nl=False)
+    data = result.to_dict()
+    echo(render_drift(data, fmt, stream_color()), nl=False)
     if result.errors:
         _echo_errors(result.errors)
-    raise click.exceptions.Exit(result.exit_code(fail_on))
+    code = result.exit_code(fail_on)
+    if notify_url:
+        try:
+            _notify(notify_url, state_file, data, path, fail_on)
+        except notify.NotifyError as exc:
+            echo(f"error: {exc}", err=True)
+            code = 1
+    raise click.exceptions.Exit(code)
+
+
+def _fail(message: str) -> NoReturn:
+    echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _notify(
+    url: str, state_file: str | None, data: dict[str, Any], source: str, fail_on: str
+) -> None:
+    """Post what changed since the last notification (findings of at least ``fail_on``)."""
+    shown = {**data, "findings": [f for f in data["findings"] if at_least(f["severity"], fail_on)]}
+    previous = notify.read_state(Path(state_file)) if state_file else None
+    decision = notify.decide(shown, previous, source, stateful=bool(state_file))
+    if decision.message is not None:
+        notify.post(url, decision.message)
+        echo(f"Notified the webhook: {decision.kind}.", err=True)
+    if state_file and decision.kind != "unchanged":
+        notify.write_state(Path(state_file), decision.fingerprint)
 
 
 COMMANDS: list[click.Command] = [drift_command]

@@ -66,7 +66,12 @@ class Finding:
 
     def at_least(self, severity: str) -> bool:
         """True when this finding is ``severity`` or worse."""
-        return _RANK[self.severity] <= _RANK.get(severity, len(SEVERITIES))
+        return at_least(self.severity, severity)
+
+
+def at_least(severity: str, threshold: str) -> bool:
+    """True when ``severity`` is ``threshold`` or worse (critical > high > low)."""
+    return _RANK.get(severity, len(SEVERITIES)) <= _RANK.get(threshold, len(SEVERITIES))
 
 
 def drift_findings(plan: Plan, live: LiveState, desired: DesiredState) -> list[Finding]:
@@ -139,7 +144,7 @@ def _update(
                         f"callback {name!r} now sends to {live_origin} "
                         f"(the configuration says {want})"
                         + ("; that host is outside policy.allowed_hosts" if outside else ""),
-                        (host,),
+                        (host, want_origin.host) if want_origin else (host,),
                     )
                 )
             else:
