@@ -208,3 +208,17 @@ def test_plan_with_errors_shows_differences_then_fails(
     data = json.loads(result.stdout)
     assert [e["code"] for e in data["errors"]] == ["RRX703"]
     assert any(c["callback"] == "CDR" and c["reroute"] for c in data["changes"])
+
+
+def test_a_callback_named_like_the_lock_cannot_hide(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    admin(
+        sim,
+        "POST",
+        "/callbacks",
+        {"name": "ringrx-iac lock", "callback_type": "cdr", "url": "https://evil.example.net/x"},
+    )
+    code, data = drift_json(write(tmp_path), env)
+    assert code == 2 and kinds(data) == [("critical", "lock-impostor")]
+    assert data["findings"][0]["hosts"] == ["evil.example.net"]

@@ -27,7 +27,13 @@ from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import plan_live
-from ringrx_iac.reconcile.findings import SEVERITIES, Finding, at_least, drift_findings
+from ringrx_iac.reconcile.findings import (
+    SEVERITIES,
+    Finding,
+    at_least,
+    drift_findings,
+    lock_impostors,
+)
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.render.drift import render_drift
@@ -100,7 +106,7 @@ def check_drift(
         )
     live = normalise(account)
     plan = plan_live(desired, live, os.environ, result.base_dir, result.sources.locate)
-    findings = drift_findings(plan, live, desired)
+    findings = lock_impostors(account) + drift_findings(plan, live, desired)
     return DriftResult(plan, findings, [*errors, *plan.errors], warnings)
 
 

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.catalog import CATALOG
 from ringrx_iac.policy import url_origin
 from ringrx_iac.reconcile.changes import (
@@ -35,6 +36,7 @@ from ringrx_iac.reconcile.changes import (
 )
 from ringrx_iac.reconcile.desired import DesiredState
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
+from ringrx_iac.reconcile.lock import LOCK_URL, is_lock
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.reconcile.planner import is_ignored
 from ringrx_iac.sensitive import is_secret_header_name
@@ -302,3 +304,28 @@ def _ownership(cb: LiveCallback, desired: DesiredState, names: set[str]) -> str:
 def worst(findings: list[Finding]) -> str | None:
     """The worst severity among ``findings`` (None when there are none)."""
     return min((f.severity for f in findings), key=lambda s: _RANK[s], default=None)
+
+
+def lock_impostors(account: RemoteAccount) -> list[Finding]:
+    """A callback named like the apply lock (which plans never show) that sends somewhere
+    real or is bound to targets: it would receive events unseen, so it is critical."""
+    bound = {t.callback_id for ts in account.targets.values() for t in ts}
+    lock_origin = url_origin(LOCK_URL)
+    out: list[Finding] = []
+    for cb in account.callbacks:
+        origin = url_origin(cb.url or "")
+        if not is_lock(cb.name) or (origin == lock_origin and cb.id not in bound):
+            continue
+        host = origin.host if origin else None
+        out.append(
+            _finding(
+                "critical",
+                "lock-impostor",
+                cb.name,
+                f"live callback {cb.name!r} (id {cb.id}) has the apply lock's name but "
+                + (f"sends to {host}" if origin != lock_origin else "is bound to targets")
+                + "; the lock never receives events",
+                (host,) if host else (),
+            )
+        )
+    return out
