@@ -42,23 +42,21 @@ def _try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_pre_commit_try_repo_passes_several_files_and_fails_a_bad_one(tmp_path: Path) -> None:
+def test_pre_commit_try_repo_checks_every_changed_file_in_one_call(tmp_path: Path) -> None:
+    """One run (installing the hook costs a virtualenv): two good files and a bad one are
+    passed to one ``validate`` call, which names the bad one and counts all three."""
     repo = tmp_path / "config-repo"
     (repo / "callbacks").mkdir(parents=True)
     (repo / "callbacks" / "sms.yaml").write_text(GOOD, encoding="utf-8")
     (repo / "callbacks" / "cdr.yml").write_text(GOOD.replace("name: A", "name: B"), "utf-8")
+    (repo / "callbacks" / "bad.yaml").write_text(BAD, encoding="utf-8")
     (repo / "README.md").write_text("not a configuration\n", encoding="utf-8")
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
-    home = tmp_path / "pre-commit-home"
 
-    result = _try_repo(repo, home)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "ringrx-iac validate" in result.stdout and "Passed" in result.stdout
-
-    (repo / "callbacks" / "bad.yaml").write_text(BAD, encoding="utf-8")
-    _git(repo, "add", ".")
-    result = _try_repo(repo, home)
+    result = _try_repo(repo, tmp_path / "pre-commit-home")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Failed" in result.stdout
+    assert "ringrx-iac validate" in result.stdout and "Failed" in result.stdout
     assert "callbacks/bad.yaml:3:54: error RRX101" in result.stdout
+    assert "invalid: 1 error, 0 warnings (3 files, 3 callbacks)" in result.stdout
+    assert "README.md" not in result.stdout.split("Failed", 1)[1]
