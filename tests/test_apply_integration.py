@@ -209,10 +209,16 @@ def test_saved_plan_applies_and_stale_plan_is_refused(
     assert "run plan again" in result.stderr and "most likely" not in result.stderr
     assert sim_writes(admin(sim, "GET", "/stats")) == 0
     assert run_cli(["plan", cfg, "--out", str(out)], env).exit_code == 0
-    env["API_KEY"] = "k-secret-2"  # resolved again from the environment at apply time
+    env["API_KEY"] = "k-secret-2"  # a secret changed since the plan: refused, named
+    admin(sim, "POST", "/stats/reset")
+    result = run_cli(["apply", "--plan", str(out)], env)
+    assert result.exit_code == 1 and "environment variable API_KEY" in result.stderr
+    assert "k-secret" not in result.stderr
+    assert sim_writes(admin(sim, "GET", "/stats")) == 0
+    env["API_KEY"] = "k-secret-1"  # the value the plan was made with
     result = run_cli(["apply", "--plan", str(out)], env)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert callbacks(sim)["Upd"]["custom_headers"] == "X-Api-Key:k-secret-2"
+    assert callbacks(sim)["Upd"]["custom_headers"] == "X-Api-Key:k-secret-1"
 
 
 def test_reapplying_an_applied_plan_says_it_was_probably_applied_already(

@@ -39,6 +39,7 @@ from ringrx_iac.reconcile.importer import ImportProblem, import_yaml, schema_ref
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.lock import CHANGED_MESSAGE
 from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
+from ringrx_iac.reconcile.plan_seal import changes_refusal, secrets_refusal
 from ringrx_iac.redact import redact
 from ringrx_iac.render.diagnostics import render_text
 from ringrx_iac.render.plan import (
@@ -201,7 +202,7 @@ def plan_command(
     if out:
         _refuse_literal_secrets(desired.state, out)
         with _writing(out, "the plan"):
-            save_plan_file(Path(out), plan, desired.state, desired.base_dir)
+            save_plan_file(Path(out), plan, desired.state, desired.base_dir, os.environ)
         echo(f"Saved the plan to {out}; apply it with: ringrx-iac apply --plan {out}", err=True)
     if detailed_exitcode and plan.has_changes:
         raise click.exceptions.Exit(2)
@@ -332,9 +333,12 @@ def apply_command(
         raise CommandError("give either PATH or --plan FILE, not both")
     if not plan_file and not path:
         raise CommandError("missing PATH (the config file or directory), or --plan FILE")
-    saved = load_plan_file(Path(plan_file)) if plan_file else None
+    saved = load_plan_file(Path(plan_file)) if plan_file else None  # refuses an edited file
     if saved is not None:
         desired = Desired(saved.desired, saved.base_dir, None)
+        refusal = secrets_refusal(saved.secrets, os.environ, saved.base_dir)
+        if refusal:
+            raise CommandError(refusal)
     else:
         assert path is not None
         desired = _load_desired(path, variables, var_files)
@@ -346,6 +350,10 @@ def apply_command(
             if saved is not None and normalise(account).fingerprint() != saved.live_fingerprint:
                 raise CommandError(_why_stale(desired, account))
             plan = _plan_or_exit(desired, account)
+            if saved is not None:  # exactly the reviewed changes, or nothing
+                refusal = changes_refusal(saved.plan.get("changes"), plan.to_dict()["changes"])
+                if refusal:
+                    raise CommandError(refusal)
             if fmt == "text":
                 echo(render_plan_text(plan.to_dict(), color, "apply"), nl=False)
             if not plan.has_changes:

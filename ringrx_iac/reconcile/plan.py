@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,11 @@ from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.changes import ACTIONS, Change
 from ringrx_iac.reconcile.desired import DesiredState, Safety
 from ringrx_iac.reconcile.impact import Impact, violations
+from ringrx_iac.reconcile.plan_seal import INTEGRITY_KEY, integrity, seal_secrets
 from ringrx_iac.redact import redact
 
 FORMAT_VERSION = "1.1"
-PLAN_FILE_VERSION = 1
+PLAN_FILE_VERSION = 2
 
 
 @dataclass
@@ -103,6 +105,7 @@ class PlanFile:
     plan: dict[str, Any]
     desired: DesiredState
     base_dir: Path
+    secrets: dict[str, Any] = field(default_factory=lambda: {"key": "", "hmac": {}})
 
     @property
     def live_fingerprint(self) -> str:
@@ -113,15 +116,25 @@ class PlanFileError(Exception):
     """A plan file that cannot be read; the message says why."""
 
 
-def save_plan_file(path: Path, plan: Plan, desired: DesiredState, base_dir: Path) -> None:
-    """Write the plan file atomically (mode 0600). It holds references, never secrets."""
-    data = {
+def save_plan_file(
+    path: Path,
+    plan: Plan,
+    desired: DesiredState,
+    base_dir: Path,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """Write the plan file atomically (mode 0600). It holds references, never secrets:
+    each secret only as an HMAC with a per-plan key, and an integrity check of it all."""
+    data: dict[str, Any] = {
         "plan_file_version": PLAN_FILE_VERSION,
         "plan": plan.to_dict(),
         "desired": desired.to_dict(),
         "base_dir": str(base_dir.resolve()),
+        "secrets": seal_secrets(desired, os.environ if env is None else env, base_dir),
     }
-    text = redact(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    data = json.loads(redact(json.dumps(data)))  # what is written is what is checked
+    data[INTEGRITY_KEY] = integrity(data)
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=str(path.parent.resolve()))
     try:
@@ -143,14 +156,20 @@ def load_plan_file(path: Path) -> PlanFile:
         raise PlanFileError(f"cannot read plan file {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("plan_file_version") != PLAN_FILE_VERSION:
         raise PlanFileError(
-            f"{path} is not a ringrx-iac plan file (version {PLAN_FILE_VERSION}); "
-            "make one with 'ringrx-iac plan PATH --out FILE'"
+            f"{path} is not a ringrx-iac plan file of this version (plan_file_version "
+            f"{PLAN_FILE_VERSION}); make one with 'ringrx-iac plan PATH --out FILE'"
+        )
+    if data.get(INTEGRITY_KEY) != integrity(data):
+        raise PlanFileError(
+            f"refused: plan file {path} was edited after it was saved (its integrity check "
+            "fails); nothing was changed. Make a new one with 'ringrx-iac plan PATH --out FILE'"
         )
     try:
         return PlanFile(
             plan=data["plan"],
             desired=DesiredState.from_dict(data["desired"]),
             base_dir=Path(data["base_dir"]),
+            secrets={"key": str(data["secrets"]["key"]), "hmac": dict(data["secrets"]["hmac"])},
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanFileError(f"plan file {path} is damaged ({type(exc).__name__}: {exc})") from None
