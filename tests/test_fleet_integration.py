@@ -123,6 +123,10 @@ def test_plan_apply_drift_over_the_fleet(tmp_path: Path, sims: dict[str, Simulat
         "kids-north": "in_sync",
     }
     assert drift["totals"]["total_changes"] == 1
+    [finding] = drift["accounts"][1]["plan"]["findings"]
+    assert finding["severity"] in ("low", "high")  # issue 9's classification, per account
+    code, drift = run_json(["drift", "--fleet", fleet, "--all", "--fail-on", "critical"])
+    assert (code, statuses(drift)["smile-east"]) == (0, "in_sync")
 
 
 def test_a_failing_account_does_not_stop_the_others(

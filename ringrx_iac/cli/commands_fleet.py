@@ -74,6 +74,7 @@ def run_fleet_command(command: str, fleet: Path, **kw: Any) -> None:
         insecure=kw.get("insecure", False),
         debug=kw.get("debug", False),
         force=kw.get("force", False),
+        fail_on=kw.get("fail_on") or "low",
         write_text=single._write_text,
         out_dir=Path(kw["out"])
         if command == "import" and kw.get("out") not in (None, "-")

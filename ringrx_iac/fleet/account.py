@@ -20,16 +20,19 @@ from typing import Any
 from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.api.credentials import ApiKeyCredentials
 from ringrx_iac.api.errors import RingRxError
+from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.config import secrets
 from ringrx_iac.config.loader import LoadResult, load
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.fleet.inventory import Account
 from ringrx_iac.reconcile.applier import Applier
-from ringrx_iac.reconcile.desired import from_config
+from ringrx_iac.reconcile.desired import DesiredState, from_config
 from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
+from ringrx_iac.reconcile.findings import drift_findings
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.lock import CHANGED_MESSAGE, LEASE_SECONDS, AccountLock
+from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.redact import redact
 
 # Statuses of an account in a fleet report.
@@ -94,6 +97,7 @@ class RunOptions:
     insecure: bool = False
     debug: bool = False
     force: bool = False
+    fail_on: str = "low"  # drift: the least severe finding that counts as drift
     out_dir: Path | None = None  # import: DIR/KEY/callbacks.yaml
     # import: writes a file (the CLI's: redacted, mode 0600); default a plain redacted write
     write_text: Callable[[Path, str], None] | None = None
@@ -183,6 +187,8 @@ async def _reconcile(
                 diagnostics=[*warnings, *plan.errors],
             )
         data = plan.to_dict()
+        if command == "drift":
+            return _drift(account, plan, data, live, desired, warnings, opts.fail_on)
         if not plan.has_changes:
             return AccountResult(account, IN_SYNC, plan=data, diagnostics=warnings)
         if command != "apply":
@@ -223,6 +229,24 @@ async def _reconcile(
             else "apply finished but the account has not converged; run plan to see what is left"
         )
     return result
+
+
+def _drift(
+    account: Account,
+    plan: Plan,
+    data: dict[str, Any],
+    live: RemoteAccount,
+    desired: DesiredState,
+    warnings: list[Diagnostic],
+    fail_on: str,
+) -> AccountResult:
+    """A drift check as the single-account ``drift`` classifies it: the account drifted
+    when a finding is at least ``fail_on`` (issue 9's severities)."""
+    findings = drift_findings(plan, normalise(live), desired)
+    data["findings"] = [f.to_dict() for f in findings]
+    drifted = any(f.at_least(fail_on) for f in findings)
+    data["in_sync"] = not plan.has_changes and not findings
+    return AccountResult(account, CHANGES if drifted else IN_SYNC, plan=data, diagnostics=warnings)
 
 
 async def _import(account: Account, opts: RunOptions) -> AccountResult:
