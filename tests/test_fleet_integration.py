@@ -247,3 +247,34 @@ def test_markdown_report_is_a_table_then_details(
     assert "<summary>`kids-north`: 3 changes</summary>" in md
     assert md.count("<details>") >= 3
     assert "crm-key" not in md
+
+
+def test_a_locked_account_fails_alone_and_force_unlock_clears_it(
+    tmp_path: Path, sims: dict[str, SimulatorServer]
+) -> None:
+    from ringrx_iac.reconcile.lock import LOCK_NAME
+
+    held = (
+        "X-Ringrx-Iac-Lock:abc\r\nX-Ringrx-Iac-Holder:ci@runner pid 7\r\n"
+        "X-Ringrx-Iac-Started:2026-01-02T03:04:05+00:00\r\n"
+        "X-Ringrx-Iac-Expires:2999-01-01T00:00:00+00:00"
+    )
+    lock = {"name": LOCK_NAME, "callback_type": "sms", "url": "https://lock.ringrx-iac.invalid/x"}
+    admin(sims["smile-east"], "POST", "/callbacks", {**lock, "custom_headers": held})
+    fleet = str(write_fleet(tmp_path, sims))
+    args = ["apply", "--fleet", fleet, "--all", "--auto-approve", "--lock-timeout", "0"]
+    code, report = run_json(args)
+    assert code == 1
+    assert statuses(report) == {
+        "smile-west": "applied",
+        "smile-east": "error",
+        "kids-north": "applied",
+    }
+    assert "ci@runner pid 7" in report["accounts"][1]["error"]
+    names = [cb["name"] for cb in admin(sims["smile-east"], "GET", "/state")["callbacks"]]
+    assert names == [LOCK_NAME]  # nothing written while another apply holds the lock
+
+    code, report = run_json([*args, "--account", "smile-east", "--force-unlock"])
+    assert (code, statuses(report)) == (0, {"smile-east": "applied"})
+    names = [cb["name"] for cb in admin(sims["smile-east"], "GET", "/state")["callbacks"]]
+    assert LOCK_NAME not in names

@@ -75,6 +75,8 @@ def run_fleet_command(command: str, fleet: Path, **kw: Any) -> None:
         debug=kw.get("debug", False),
         force=kw.get("force", False),
         fail_on=kw.get("fail_on") or "low",
+        force_unlock=kw.get("force_unlock", False),
+        **({"lock_timeout": kw["lock_timeout"]} if kw.get("lock_timeout") is not None else {}),
         write_text=single._write_text,
         out_dir=Path(kw["out"])
         if command == "import" and kw.get("out") not in (None, "-")

@@ -31,7 +31,7 @@ from ringrx_iac.reconcile.engine import apply_and_verify, plan_for
 from ringrx_iac.reconcile.findings import drift_findings
 from ringrx_iac.reconcile.importer import ImportProblem, import_yaml
 from ringrx_iac.reconcile.live import normalise
-from ringrx_iac.reconcile.lock import CHANGED_MESSAGE, LEASE_SECONDS, AccountLock
+from ringrx_iac.reconcile.lock import CHANGED_MESSAGE, LEASE_SECONDS, AccountLock, break_locks
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.redact import redact
 
@@ -98,6 +98,8 @@ class RunOptions:
     debug: bool = False
     force: bool = False
     fail_on: str = "low"  # drift: the least severe finding that counts as drift
+    lock_timeout: float = LEASE_SECONDS * 2.5  # apply: wait this long for the account's lock
+    force_unlock: bool = False  # apply: remove the account's lock first
     out_dir: Path | None = None  # import: DIR/KEY/callbacks.yaml
     # import: writes a file (the CLI's: redacted, mode 0600); default a plain redacted write
     write_text: Callable[[Path, str], None] | None = None
@@ -202,7 +204,9 @@ async def _reconcile(
                 plan=data,
                 diagnostics=[*warnings, *violations],
             )
-        async with AccountLock(client, timeout=LEASE_SECONDS * 2.5):  # one apply at a time
+        if opts.force_unlock:
+            await break_locks(client)
+        async with AccountLock(client, timeout=opts.lock_timeout):  # one apply at a time
             fresh = normalise(await client.fetch_account())  # re-read before the first write
             if fresh.fingerprint() != plan.live_fingerprint:
                 return AccountResult(account, ERROR, CHANGED_MESSAGE, plan=data)
