@@ -1,6 +1,7 @@
 """Shared test setup.
 
-- Every test starts with an empty secret registry (ringrx_iac.redact).
+- Every test starts with an empty secret registry (ringrx_iac.redact) and no run
+  deadline (ringrx_iac.api.limits).
 - Integration tests are marked ``slow`` by what their module uses: a module that imports
   the simulator server, a helper that starts one, or subprocess talks to real servers or
   processes (``make test-fast`` skips them; ``make test`` runs everything). A test can
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from ringrx_iac import redact
+from ringrx_iac.api import limits
 
 INTEGRATION_NAMES = (
     "SimulatorServer",
@@ -27,8 +29,10 @@ INTEGRATION_NAMES = (
 @pytest.fixture(autouse=True)
 def _fresh_redactor() -> Iterator[None]:
     redact.clear()
+    limits.start_deadline(None)
     yield
     redact.clear()
+    limits.start_deadline(None)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -36,6 +36,7 @@ from ringrx_iac.api.errors import (
     ValidationError,
     field_errors_from_body,
 )
+from ringrx_iac.api.limits import LimitedTransport
 from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
 from ringrx_iac.api.ratelimit import RateLimitedTransport, RateLimiter
 from ringrx_iac.api.retry import RetryBudget, parse_retry_after
@@ -179,7 +180,8 @@ class RingRxClient:
         # One connection per worker (see api/transport.py) and one pace for all of them.
         self.rate_limiter = RateLimiter(max_rate=settings.max_rate, clock=clock, sleep=sleep)
         transport = RateLimitedTransport(
-            transport or ConnectionPerWorkerTransport(settings.parallelism), self.rate_limiter
+            LimitedTransport(transport or ConnectionPerWorkerTransport(settings.parallelism)),
+            self.rate_limiter,
         )
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
@@ -496,6 +498,10 @@ def callback_from_wire(item: Any) -> RemoteCallback:
     if not isinstance(item, dict):
         raise UnexpectedResponseError("expected a callback object", status=200)
     wire = endpoints.CALLBACK_FIELDS
+    _check_id(item.get(wire["id"]), "callback", wire["id"])
+    for name in ("name", "type", "url", "auth_username", "auth_password", "custom_headers"):
+        _check_scalar(item.get(wire[name]), "callback", wire[name])
+    _check_scalar(item.get(wire["use_basic_auth"]), "callback", wire["use_basic_auth"])
 
     def get(name: str) -> Any:
         return item.get(wire[name])
@@ -518,6 +524,36 @@ def callback_from_wire(item: Any) -> RemoteCallback:
     )
 
 
+def _odd(what: str, field: str, value: Any, expected: str) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        f"RingRx answered a {what} whose {field!r} is {_json_kind(value)}, where {expected} "
+        "belongs; nothing was changed (is RINGRX_BASE_URL the RingRx API?)",
+        status=200,
+    )
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
+def _check_id(value: Any, what: str, field: str) -> None:
+    """An id is a number or a string."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _odd(what, field, value, "a number or a string")
+
+
+def _check_scalar(value: Any, what: str, field: str) -> None:
+    """A plain field is a string, a number, a boolean or null (never an object or a list)."""
+    if isinstance(value, dict | list):
+        raise _odd(what, field, value, "a single value")
+
+
 def _register_live_secrets(password: Any, headers: Any, url: Any) -> None:
     """Live basic-auth passwords, values of secret-looking headers and URL userinfo
     passwords join the redactor."""
@@ -536,6 +572,12 @@ def _register_live_secrets(password: Any, headers: Any, url: Any) -> None:
 def target_from_wire(kind: str, item: dict[str, Any]) -> RemoteTarget:
     """A wire target object -> `RemoteTarget` (natural keys kept raw, as stored)."""
     target = _target(kind)
+    _check_id(item.get(endpoints.TARGET_ID_FIELD), kind, endpoints.TARGET_ID_FIELD)
+    for key in target.natural_keys:
+        _check_scalar(item.get(key), kind, key)
+    binding = item.get(target.binding_field)
+    if binding is not None:
+        _check_id(binding, kind, target.binding_field)
     keys = {key: str(item[key]) for key in target.natural_keys if item.get(key) is not None}
     return RemoteTarget(
         kind=kind,

@@ -42,8 +42,25 @@ def max_rate() -> float | None:
     return None if ctx is None else ctx.meta.get(MAX_RATE_KEY)
 
 
+def _start_deadline(ctx: click.Context, param: click.Parameter, value: float) -> None:
+    from ringrx_iac.api.limits import start_deadline
+
+    start_deadline(value)
+
+
 def client_options(func: F) -> F:
-    """Options of commands that talk to RingRx (``--max-rate`` is read with `max_rate`)."""
+    """Options of commands that talk to RingRx (``--max-rate`` is read with `max_rate`;
+    ``--timeout`` starts the run's overall deadline, see :mod:`ringrx_iac.api.limits`)."""
+    func = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=600.0,
+        show_default=True,
+        expose_value=False,
+        callback=_start_deadline,
+        metavar="SECONDS",
+        help="Overall deadline of the run: waiting for RingRx past it is an error (exit 1).",
+    )(func)
     func = click.option(
         "--max-rate",
         type=click.FloatRange(min=0, min_open=True),

@@ -22,6 +22,7 @@ from ringrx_iac.catalog import CALLBACK_TYPES
 from ringrx_iac.config import overlay
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.partial import valid_part
+from ringrx_iac.config.safefile import MAX_CONFIG_BYTES, FileLimitError, read_limited
 from ringrx_iac.config.template import TemplateError, render_mapped
 from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Diagnostic, Location
@@ -229,7 +230,16 @@ def _load_file(
 ) -> _File | None:
     display = str(file)
     try:
-        raw = file.read_bytes()
+        raw = read_limited(file, MAX_CONFIG_BYTES)
+    except FileLimitError as exc:
+        diagnostics.append(
+            RULES["RRX001"].diag(
+                f"cannot read {exc}",
+                Location(display),
+                "a configuration is one or more regular YAML files of at most 10 MB",
+            )
+        )
+        return None
     except OSError as exc:
         diagnostics.append(
             RULES["RRX001"].diag(f"cannot read {display}: {exc.strerror}", Location(display))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from ringrx_iac import redact
+from ringrx_iac.config.safefile import MAX_SECRET_BYTES, FileLimitError, read_limited
 
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # ``$${`` is an escaped, literal ``${`` (scanned first, so ``$${env:X}`` is no reference).
@@ -184,7 +185,9 @@ def _resolve_one(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str:
     if not path.is_absolute():
         path = base_dir / path
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, MAX_SECRET_BYTES).decode("utf-8")
+    except FileLimitError as exc:
+        raise SecretError(f"secret file {exc} (referenced as {ref})") from None
     except FileNotFoundError:
         raise SecretError(f"secret file {path} does not exist (referenced as {ref})") from None
     except (OSError, UnicodeDecodeError) as exc:

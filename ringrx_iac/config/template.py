@@ -20,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from ringrx_iac.config.linemap import LineMap, mark, unmark
+from ringrx_iac.config.safefile import MAX_CONFIG_BYTES, FileLimitError, read_limited
 from ringrx_iac.config.yamlio import YamlLoadError, YamlProblem, decode, parse
 
 if TYPE_CHECKING:  # jinja2 is imported only when a file holds a marker (cold start)
@@ -284,7 +285,9 @@ def _scalar(raw: str) -> Any:
 def load_var_file(path: Path) -> dict[str, Any]:
     """Read a ``--var-file``: a YAML mapping of variables (read like a config file)."""
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path, MAX_CONFIG_BYTES)
+    except FileLimitError as exc:
+        raise VariableError(f"--var-file {exc}") from None
     except FileNotFoundError:
         raise VariableError(f"--var-file {path}: no such file") from None
     except OSError as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrx_iac import __version__
+from ringrx_iac.config.safefile import MAX_CONFIG_BYTES, FileLimitError, read_limited
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.changes import ACTIONS, Change
 from ringrx_iac.reconcile.desired import DesiredState, Safety
@@ -149,10 +150,12 @@ def save_plan_file(
 def load_plan_file(path: Path) -> PlanFile:
     """Read a plan file written by :func:`save_plan_file`."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(read_limited(Path(path), MAX_CONFIG_BYTES).decode("utf-8"))
+    except FileLimitError as exc:
+        raise PlanFileError(f"cannot read plan file {exc}") from None
     except FileNotFoundError:
         raise PlanFileError(f"plan file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise PlanFileError(f"cannot read plan file {path}: {exc}") from None
     if not isinstance(data, dict) or data.get("plan_file_version") != PLAN_FILE_VERSION:
         raise PlanFileError(
