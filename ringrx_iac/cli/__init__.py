@@ -107,6 +107,17 @@ def _error_line(text: str) -> None:
         pass
 
 
+def _exit_now(code: int) -> None:
+    """Exit at once after a Ctrl-C: Python may otherwise turn the exit into a death by
+    SIGINT (exit 130) while it finalises the interrupted event loop."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: usage errors (click's exit 2) become exit 1; no tracebacks."""
     try:
@@ -114,9 +125,11 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="ringrx-iac", standalone_mode=False)
     except KeyboardInterrupt:
         _error_line(INTERRUPTED)
-        code = 1
-    except click.exceptions.Abort:
+        _exit_now(1)
+    except click.exceptions.Abort as exc:
         _error_line("Aborted.")
+        if isinstance(exc.__context__ or exc.__cause__, KeyboardInterrupt):
+            _exit_now(1)
         code = 1
     except click.UsageError as exc:
         _error_line(usage_error_line(exc))

@@ -36,6 +36,11 @@ MAX_WIDTH = 100_000
 _SIZED = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice", "lipsum"})
 
 
+def _limit() -> str:
+    mb = MAX_OUTPUT / (1024 * 1024)
+    return f"{mb:g} MB" if mb >= 1 else f"{MAX_OUTPUT} characters"
+
+
 class TemplateLimitError(Exception):
     """A template exceeded a bound; the message says which and what the bound is."""
 
@@ -46,7 +51,7 @@ def _check_repeat(left: Any, right: Any) -> None:
         if sized and len(seq) * count > MAX_OUTPUT:
             raise TemplateLimitError(
                 f"the template repeats a value {count} times, more than the "
-                f"{MAX_OUTPUT // (1024 * 1024)} MB a template may produce"
+                f"{_limit()} a template may produce"
             )
 
 
@@ -139,9 +144,7 @@ def render_bounded(template: jinja2.Template, context: dict[str, Any]) -> str:
         for chunk in template.generate(context):
             size += len(chunk)
             if size > MAX_OUTPUT:
-                raise TemplateLimitError(
-                    f"the template's output exceeds {MAX_OUTPUT // (1024 * 1024)} MB (the limit)"
-                )
+                raise TemplateLimitError(f"the template's output exceeds {_limit()} (the limit)")
             parts.append(chunk)
     return "".join(parts)
 

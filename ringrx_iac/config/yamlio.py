@@ -14,6 +14,7 @@ resolves plain scalars by the YAML 1.2 core schema (so ``no`` stays a string).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,6 +195,30 @@ class _CachedResolver(VersionedResolver):
         return self._cached
 
 
+# libyaml (the C parser) recurses on the C stack and crashes the process on deep nesting
+# (about 30,000 levels), and building Python data from far fewer levels already hits the
+# recursion limit: a document nesting over 1,000 flow or 200 compact levels is refused
+# before it is parsed.
+_DEEP_FLOW = 1000
+_DEEP_BLOCK_RE = re.compile(r"^[ \t]*(?:[-?][ \t]+){200}", re.MULTILINE)
+_FLOW_ONLY = str.maketrans({c: None for c in map(chr, range(128)) if c not in "[]{}"})
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """True when ``text`` may nest over :data:`_DEEP_FLOW` flow or 200 compact levels."""
+    if text.count("[") + text.count("{") > _DEEP_FLOW:
+        depth = deepest = 0
+        for ch in text.translate(_FLOW_ONLY):
+            if ch in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+        if deepest > _DEEP_FLOW:
+            return True
+    return _DEEP_BLOCK_RE.search(text) is not None
+
+
 def _yaml() -> YAML:
     try:
         yaml = YAML(typ="safe", pure=False)
@@ -213,6 +238,10 @@ def parse(
     and recursive aliases. Duplicate keys are reported (all of them) as problems; the
     first value wins.
     """
+    if _may_nest_deeply(text):
+        raise YamlLoadError(
+            YamlProblem("syntax", "YAML is nested too deeply", "flatten the document", 1, 1)
+        )
     yaml = _yaml()
     try:
         node = yaml.compose(text)
