@@ -16,6 +16,7 @@ the commands that need them.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -111,10 +112,8 @@ def _exit_now(code: int) -> None:
     """Exit at once after a Ctrl-C: Python may otherwise turn the exit into a death by
     SIGINT (exit 130) while it finalises the interrupted event loop."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):
-            pass
     os._exit(code)
 
 
