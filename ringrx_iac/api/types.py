@@ -20,7 +20,7 @@ class RemoteCallback:
     custom_headers: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteTarget:
     """A bindable object: its id, natural keys (wire field -> value) and bound callback id."""
 

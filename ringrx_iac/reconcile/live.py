@@ -35,7 +35,7 @@ class LiveCallback:
     raw_headers: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveTarget:
     """A bindable object: ``display`` is its natural key as shown to users."""
 
