@@ -437,3 +437,23 @@ def test_json_output_of_a_refused_config_holds_no_secret(tmp_path: Path) -> None
         (API_SECRET,),
     )
     assert json.loads(out.split("\n", 1)[0] if False else out)["valid"] is False
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_env_secret_in_url_or_header_never_reaches_a_plan(
+    tmp_path: Path, sim: SimulatorServer, fmt: str
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        GOOD.replace("/a\n", "/a?k={{ env.RINGRX_API_SECRET }}\n")
+        + '    headers: {X-Note: "{{ env.RINGRX_API_SECRET }}"}\n'
+    )
+    env = cli_env(sim, RINGRX_API_SECRET=API_SECRET)
+    admin(sim, "POST", "/stats/reset")
+    check(
+        invoke(["plan", str(cfg), "--format", fmt], env),
+        1,
+        r"c\.yaml:5:\d+: error RRX005",
+        (API_SECRET,),
+    )
+    assert sum(admin(sim, "GET", "/stats").values()) == 0  # not even a token request
