@@ -44,6 +44,8 @@ class Plan:
     # Managed live callback name -> id (what binds to an existing callback use).
     callback_ids: dict[str, Any] = field(default_factory=dict)
     impact: Impact = field(default_factory=Impact)
+    # manage: no-purge: live callbacks the YAML lacks that stay (never deleted).
+    left_alone: list[str] = field(default_factory=list)
 
     @property
     def has_changes(self) -> bool:
@@ -94,6 +96,7 @@ class Plan:
             "changes": [self.impact.annotate(c, c.to_dict()) for c in self.changes],
             "summary": self.summary(),
             "impact": self.impact.to_dict(),
+            "left_alone": list(self.left_alone),
             "warnings": [d.to_dict() for d in [*self.warnings, *self.safety_violations()]],
             "errors": [d.to_dict() for d in self.errors],
         }

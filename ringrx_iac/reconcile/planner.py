@@ -40,6 +40,7 @@ from ringrx_iac.reconcile.duplicates import pick_keeper
 from ringrx_iac.reconcile.headers import format_headers
 from ringrx_iac.reconcile.impact import classify
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
+from ringrx_iac.reconcile.ownership import former_names, left_alone, rename_matches, with_rename
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.sensitive import is_secret_header_name
 
@@ -74,12 +75,14 @@ class _Planner:
         self.replaced: set[str] = set()
         self.duplicates: list[LiveCallback] = []  # same-named extras: deleted
         self.disclosure = Disclosure.of(desired)
+        self.left_alone: list[LiveCallback] = []  # manage: no-purge keeps these
 
     # -- callbacks ---------------------------------------------------------------------
     def match_callbacks(self) -> None:
         groups: dict[str, list[LiveCallback]] = {}
+        known = self.desired_names | former_names(self.desired)
         for cb in self.live.callbacks:
-            if is_ignored(cb.name, self.desired.ignore, self.desired_names):
+            if is_ignored(cb.name, self.desired.ignore, known):
                 continue
             groups.setdefault(cb.name, []).append(cb)
             self.managed_ids[cb.id] = cb
@@ -91,6 +94,7 @@ class _Planner:
             keeper, extras = pick_keeper(cbs, spec, self.live, self._differences(spec))
             self.managed[name] = keeper
             self.duplicates += extras
+        rename_matches(self.desired, self.managed)
         seen: set[str] = set()
         for spec in self.desired.callbacks:
             if spec.name in seen:
@@ -129,13 +133,21 @@ class _Planner:
                 )
             else:
                 update = _update(cb, res, live)
+                if live.name != cb.name:  # previously: renamed in place
+                    update = with_rename(update, cb.name, live)
                 if update is not None:
                     self.changes.append(self.disclosure.change(update))
         for name, live in self.managed.items():
             if name not in self.desired_names:
+                if left_alone(name, self.desired.no_purge):
+                    self.left_alone.append(live)
+                    continue
                 self.removed.add(live.id)
                 self.changes.append(Delete(name, live.id, live.type))
         for live in self.duplicates:
+            if live.name not in self.desired_names and left_alone(live.name, self.desired.no_purge):
+                self.left_alone.append(live)
+                continue
             self.removed.add(live.id)
             self.changes.append(Delete(live.name, live.id, live.type, duplicate=True))
 
@@ -166,10 +178,13 @@ class _Planner:
                         continue
                     wanted[key] = cb.name
                     self._bind_one(cb, kind, j, target)
+        kept = {cb.id for cb in self.left_alone}
         for target in self.live.all_targets():
             bound = self.managed_ids.get(target.callback_id)
             if bound is None or (target.kind, target.id) in wanted or bound.id in self.removed:
                 continue
+            if bound.id in kept:
+                continue  # a left-alone callback keeps its bindings
             self.changes.append(Unbind(bound.name, target.kind, target.display, target.id))
 
     def _bind_one(self, cb: DesiredCallback, kind: str, j: int, target: Any) -> None:
@@ -249,6 +264,7 @@ class _Planner:
             managed_count=len(self.managed_ids),
             errors=self.errors,
             callback_ids={name: cb.id for name, cb in self.managed.items()},
+            left_alone=sorted(cb.name for cb in self.left_alone),
         )
 
 

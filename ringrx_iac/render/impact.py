@@ -1,4 +1,5 @@
-"""Impact lines of a plan (reroutes, silenced targets) for the text and Markdown renderers.
+"""Impact lines of a plan (reroutes, silenced targets, callbacks left alone) for the text
+and Markdown renderers.
 
 Pure functions of the plan dict (``Plan.to_dict()``): the ``reroute`` / ``silence`` flags of
 each change and the top-level ``impact`` object (``docs/plan-format.md``).
@@ -37,3 +38,13 @@ def change_impact_lines(change: Mapping[str, Any], quote: Callable[[Any], str]) 
         n = len(lost)
         lines.append(f"silences {n} target{'' if n == 1 else 's'}: {shown}{more}")
     return lines
+
+
+def left_alone_line(plan: Mapping[str, Any], quote: Callable[[Any], str]) -> str | None:
+    """``Left alone: 2 ("Legacy A", "Partner B")`` for ``manage: no-purge``, else None."""
+    names = plan.get("left_alone") or []
+    if not names:
+        return None
+    shown = ", ".join(quote(n) for n in names[:_TARGETS_SHOWN])
+    more = f", ... and {len(names) - _TARGETS_SHOWN} more" if len(names) > _TARGETS_SHOWN else ""
+    return f"Left alone: {len(names)} ({shown}{more})"

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ringrx_iac.render.impact import change_impact_lines, impact_summary
+from ringrx_iac.render.impact import change_impact_lines, impact_summary, left_alone_line
 from ringrx_iac.render.terminal import style
 from ringrx_iac.render.words import count_targets, plural
 
@@ -322,6 +322,9 @@ def render_plan_text(plan: Mapping[str, Any], color: bool, title: str = "plan") 
     impact = impact_summary(plan)
     if impact:
         lines.append(style(f"Impact: {impact}.", "bold", color))
+    kept = left_alone_line(plan, _quote)
+    if kept:
+        lines.append(f"{kept}.")
     return "\n".join(lines) + "\n"
 
 
@@ -446,6 +449,9 @@ def render_plan_markdown(plan: Mapping[str, Any], title: str = "plan") -> str:
     impact = impact_summary(plan)
     if impact:
         lines[-1:-1] = ["", f"**Impact: {md_escape(impact)}.**"]
+    kept = left_alone_line(plan, md_code)
+    if kept:
+        lines[-1:-1] = ["", f"{kept}."]
     if changes or any(counts.values()):
         lines += ["| action | count |", "|:--|--:|"]
         lines += [f"| `{MARKS[a]}` {a} | {counts[a]} |" for a in ACTIONS]
