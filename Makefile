@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-fast lint demo demo-fleet bench schema clean
+.PHONY: venv test test-fast lint demo demo-fleet bench soak schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ demo-fleet: $(RUN_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+soak: $(STAMP)
+	$(BIN)/python -m bench soak
 
 schema: $(RUN_STAMP)
 	$(BIN)/ringrx-iac schema > schemas/ringrx-iac.schema.json

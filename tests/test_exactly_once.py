@@ -101,7 +101,7 @@ def set_faults(sim: SimulatorServer, **faults: Any) -> None:
 
 
 def clear_faults(sim: SimulatorServer) -> None:
-    set_faults(sim, drop_rate=0, error_rate=0, latency=0, fail_next=[])
+    set_faults(sim, drop_rate=0, error_rate=0, latency=0, rate_limit=0, fail_next=[])
 
 
 @settings(
@@ -240,4 +240,29 @@ def test_cli_apply_under_drops_and_503_converges_without_duplicates(
     assert result.exit_code == 0, result.stderr
     again = run_cli(["plan", str(path), "--detailed-exitcode"], env)
     assert again.exit_code == 0, again.stdout
+    assert duplicates(sim) == {}
+
+
+def test_all_five_faults_at_once_then_apply_again_converges(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    """Latency, 429s, 5xx, drops and 1-second tokens together: the first apply may fail
+    part-way (retries run out), a second one finishes; never a duplicate."""
+    admin(sim, "POST", "/reset")
+    path = tmp_path / "callbacks.yaml"
+    path.write_text(CLI_CONFIG)
+    faults = {"latency": 0.005, "rate_limit": 40, "error_rate": 0.1, "drop_rate": 0.1}
+    set_faults(sim, **faults, seed=5, token_lifetime=1)
+    env = cli_env(sim)
+    args = ["apply", str(path), "--auto-approve", "--parallelism", "16"]
+    try:
+        first = run_cli(args, env)
+        assert duplicates(sim) == {}
+        second = run_cli(args, env)
+        assert duplicates(sim) == {}
+    finally:
+        clear_faults(sim)
+        set_faults(sim, token_lifetime=3600)
+    assert first.exit_code == 0 or second.exit_code == 0, first.stderr + second.stderr
+    assert run_cli(["plan", str(path), "--detailed-exitcode"], env).exit_code == 0
     assert duplicates(sim) == {}
