@@ -230,3 +230,18 @@ def test_runner_max_failures_counts_failures_not_accounts() -> None:
 
     results = asyncio.run(run_fleet(_accounts(6), job, parallelism=1, max_failures=2))
     assert [r.status for r in results] == ["applied", "error", "applied", "error"] + ["skipped"] * 2
+
+
+def test_an_unexpected_error_in_one_account_is_that_accounts_result(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ringrx_iac.fleet import account as account_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(account_module, "load_account", broken)
+    [one] = _accounts(1)
+    opts = account_module.RunOptions(base_dir=tmp_path)
+    result = asyncio.run(account_module.run_account("plan", one, opts))
+    assert result.status == "error" and "KeyError" in (result.error or "")

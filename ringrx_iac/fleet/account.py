@@ -165,6 +165,8 @@ async def run_account(
         return await _reconcile(command, account, opts, log)
     except (RingRxError, secrets.SecretError, ImportProblem, OSError) as exc:
         return AccountResult(account, ERROR, str(exc))
+    except Exception as exc:  # a bug must not stop the other accounts either
+        return AccountResult(account, ERROR, f"unexpected error: {type(exc).__name__}: {exc}")
 
 
 async def _reconcile(
