@@ -33,12 +33,12 @@ import httpx
 from bench import full_size, verdict
 from ringrx_iac.api import endpoints as ep
 from ringrx_iac.api.client import ClientSettings, RingRxClient
-from ringrx_iac.config.loader import load
 from ringrx_iac.demo import Simulator, admin
 from ringrx_iac.reconcile.applier import Applier
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import plan_for
 from ringrx_iac.simulator.seed import generate_seed
+from ringrx_iac.validate import validate as load
 
 BINDS_PER_CALLBACK = 10
 GOAL_CPU_RATIO = 1.1

@@ -71,10 +71,10 @@ def config_for_seed(seed: Mapping[str, Any]) -> str:
 async def _plan(config: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """The phases of one plan, in this process (the worker)."""
     from ringrx_iac.api.client import ClientSettings, RingRxClient
-    from ringrx_iac.config.loader import load
     from ringrx_iac.reconcile.desired import from_config
     from ringrx_iac.reconcile.engine import plan_for
     from ringrx_iac.render.plan import render_plan_text
+    from ringrx_iac.validate import validate as load
 
     t0 = time.perf_counter()
     result = load(config, env=env)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import full_size, verdict
-from ringrx_iac.config.loader import load
+from ringrx_iac.validate import validate as load
 
 CALLBACKS = 5_000
 GOAL_SECONDS = 2.0

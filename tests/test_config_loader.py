@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ringrx_iac.config.loader import LoadResult, load
+from ringrx_iac.config.loader import LoadResult
 from ringrx_iac.phone import to_e164
+from ringrx_iac.validate import validate as load
 
 GOOD = """\
 version: 1

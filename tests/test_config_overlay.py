@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ringrx_iac.config.loader import load
+from ringrx_iac.validate import validate as load
 
 BASE = """\
 version: 1

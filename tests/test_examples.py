@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ringrx_iac.config.loader import load
 from ringrx_iac.config.template import collect_variables
+from ringrx_iac.validate import validate as load
 
 EXAMPLES = Path(__file__).parents[1] / "examples"
 SCHEMA = Path(__file__).parents[1] / "schemas" / "ringrx-iac.schema.json"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ringrx_iac.config.loader import load
 from ringrx_iac.diagnostics import Diagnostic
-from ringrx_iac.lint.rules import RULES
+from ringrx_iac.diagnostics.codes import RULES
+from ringrx_iac.validate import validate as load
 
 
 def lint_text(tmp_path: Path, callbacks: str, top: str = "") -> list[Diagnostic]:

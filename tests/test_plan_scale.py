@@ -7,12 +7,12 @@ import tempfile
 from pathlib import Path
 
 from ringrx_iac.api.client import ClientSettings, RingRxClient
-from ringrx_iac.config.loader import load
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import plan_for
 from ringrx_iac.reconcile.importer import import_yaml
 from ringrx_iac.simulator.seed import generate_seed
 from ringrx_iac.simulator.server import SimulatorServer
+from ringrx_iac.validate import validate as load
 
 
 def test_big_account_no_change_plan_requests() -> None:

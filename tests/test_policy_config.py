@@ -8,10 +8,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ringrx_iac.cli import cli
-from ringrx_iac.config.loader import load
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.policy import DestinationPolicy, check_host_pattern, host_allowed, url_origin
 from ringrx_iac.reconcile.desired import DesiredState, from_config
+from ringrx_iac.validate import validate as load
 
 
 def load_text(tmp_path: Path, text: str) -> tuple[list[Diagnostic], object]:

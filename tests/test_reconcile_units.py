@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from fakes import desired_from, group, mailbox, phone
 
+from ringrx_iac.api.headers import format_headers, parse_headers
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback
 from ringrx_iac.reconcile.changes import SENSITIVE, SENSITIVE_CHANGED
 from ringrx_iac.reconcile.engine import plan_for
-from ringrx_iac.reconcile.headers import format_headers, parse_headers
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.sensitive import is_secret_header_name
 

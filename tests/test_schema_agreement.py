@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ringrx_iac.config.loader import load
 from ringrx_iac.config.rendered import render_config
+from ringrx_iac.validate import validate as load
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -36,6 +36,7 @@ from ringrx_iac.api.errors import (
     ValidationError,
     field_errors_from_body,
 )
+from ringrx_iac.api.headers import parse_headers
 from ringrx_iac.api.limits import LimitedTransport
 from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
 from ringrx_iac.api.ratelimit import RateLimitedTransport, RateLimiter
@@ -43,7 +44,6 @@ from ringrx_iac.api.retry import RetryBudget, parse_retry_after
 from ringrx_iac.api.transport import ConnectionPerWorkerTransport
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.gcpause import gc_paused
-from ringrx_iac.reconcile.headers import parse_headers
 from ringrx_iac.sensitive import is_secret_header_name, looks_like_credential
 
 __all__ = ["ClientSettings", "RingRxClient"]

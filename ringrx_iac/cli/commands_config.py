@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
+from ringrx_iac import validate as pipeline
 from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import template_options
-from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.rendered import render_config
 from ringrx_iac.config.template import VariableError, collect_variables
@@ -55,7 +55,7 @@ def validate(
         values = collect_variables(variables, var_files)
     except VariableError as exc:
         raise click.UsageError(str(exc)) from None
-    results = [load(path, values) for path in paths]
+    results = [pipeline.validate(path, values) for path in paths]
     diagnostics = [d for r in results for d in r.diagnostics]
     files = [f for r in results for f in r.files]
     failed = any(r.has_errors for r in results) or (strict and bool(diagnostics))

@@ -22,7 +22,6 @@ from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.cli.commands_reconcile import FORMAT, FORMAT_HELP, _fetch_read_only
 from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import client_options, template_options
-from ringrx_iac.config.loader import load
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.desired import from_config
@@ -38,6 +37,7 @@ from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.render.drift import render_drift
 from ringrx_iac.render.terminal import echo, stream_color, style
+from ringrx_iac.validate import validate
 
 
 @dataclass
@@ -90,7 +90,7 @@ def check_drift(
 ) -> DriftResult:
     """Load, fetch, plan and classify, collecting every error instead of stopping at it."""
     try:
-        result = load(Path(path), collect_variables(variables, var_files))
+        result = validate(Path(path), collect_variables(variables, var_files))
     except VariableError as exc:
         return DriftResult(_empty_plan(), errors=[_error(str(exc))])
     errors = list(result.errors)

@@ -29,7 +29,6 @@ from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.cli.commands_lock import account_lock, lock_options
 from ringrx_iac.cli.fleet_options import fleet_options
 from ringrx_iac.cli.options import client_options, max_rate, template_options
-from ringrx_iac.config.loader import load
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.applier import Action, Applier, ApplyReport
@@ -49,6 +48,7 @@ from ringrx_iac.render.plan import (
     render_plan_text,
 )
 from ringrx_iac.render.terminal import echo, stream_color, style
+from ringrx_iac.validate import validate
 
 F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_ACTIONS = 20
@@ -97,7 +97,7 @@ class Desired:
 def _load_desired(path: str, variables: tuple[str, ...], var_files: tuple[str, ...]) -> Desired:
     """Load and lint the config; validation errors are printed and end the command (1)."""
     values = collect_variables(variables, var_files)
-    result = load(Path(path), values)
+    result = validate(Path(path), values)
     if result.errors or result.config is None:
         echo(
             render_text(result.diagnostics, result.files, stream_color(err=True)),
@@ -499,7 +499,7 @@ def _check_imported(text: str, out: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / (Path(out).name if out != "-" else "imported.yaml")
         _write_text(path, text)
-        found = load(path).diagnostics
+        found = validate(path).diagnostics
     if not found:
         return
     errors = sum(1 for d in found if d.is_error)

@@ -21,7 +21,6 @@ import click
 
 from ringrx_iac import redact
 from ringrx_iac.cli.options import template_options
-from ringrx_iac.config.loader import load
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.secrets import SecretError
 from ringrx_iac.config.template import VariableError, collect_variables
@@ -36,6 +35,7 @@ from ringrx_iac.render.webhook import (
     render_json,
     render_text,
 )
+from ringrx_iac.validate import validate
 from ringrx_iac.webhook.contract import (
     Contract,
     ContractError,
@@ -93,7 +93,7 @@ class Loaded:
 
 def load_config(path: str, variables: tuple[str, ...], var_files: tuple[str, ...]) -> Loaded:
     """Load and lint; errors are printed (file:line:col) and end the command with 1."""
-    result = load(Path(path), collect_variables(variables, var_files))
+    result = validate(Path(path), collect_variables(variables, var_files))
     if result.errors or result.config is None:
         text = render_diagnostics(result.diagnostics, result.files, stream_color(err=True))
         echo(text, err=True, nl=False)

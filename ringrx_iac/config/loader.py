@@ -1,8 +1,10 @@
 """Load a configuration: a file or a directory of YAML files -> :class:`LoadResult`.
 
 Each file is read as UTF-8, rendered by Jinja2, parsed with positions, merged with the
-other files of its directory, validated by the pydantic models and finally linted.
-Every problem becomes a located :class:`Diagnostic`; nothing here raises on bad input.
+other files of its directory and validated by the pydantic models. Every problem becomes a
+located :class:`Diagnostic`; nothing here raises on bad input. Loading never lints: the
+result carries what the linter reads (:attr:`LoadResult.lintable`) and
+:func:`ringrx_iac.validate.validate` runs both.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from pydantic import BaseModel, ValidationError
 from ringrx_iac.catalog import CALLBACK_TYPES
 from ringrx_iac.config import overlay
 from ringrx_iac.config.models import Config
-from ringrx_iac.config.partial import valid_part
+from ringrx_iac.config.partial import ValidPart, valid_part
 from ringrx_iac.config.safefile import MAX_CONFIG_BYTES, FileLimitError, read_limited
 from ringrx_iac.config.template import TemplateError, render_mapped
 from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Diagnostic, Location
+from ringrx_iac.diagnostics.codes import RULES
 from ringrx_iac.gcpause import gc_paused
-from ringrx_iac.lint.rules import RULES
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SUPPORTED_VERSIONS = (1,)
@@ -42,6 +44,19 @@ _YAML_CODES = {
 
 
 @dataclass
+class Lintable:
+    """What the linter reads: a config (maybe only the valid part of one) and its positions.
+
+    ``other_names`` are names of callbacks left out because they failed the schema: they
+    still count as callbacks of the configuration for the name checks.
+    """
+
+    config: Config
+    sources: SourceMap
+    other_names: list[str] = field(default_factory=list)
+
+
+@dataclass
 class LoadResult:
     """What :func:`load` found: the config (None on schema errors) and every diagnostic."""
 
@@ -50,6 +65,7 @@ class LoadResult:
     sources: SourceMap
     base_dir: Path
     files: list[str] = field(default_factory=list)
+    lintable: Lintable | None = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -64,6 +80,11 @@ class LoadResult:
         """True when nothing may touch an account."""
         return any(d.is_error for d in self.diagnostics)
 
+    def add(self, found: list[Diagnostic]) -> None:
+        """Add findings (the linter's), keeping the diagnostics sorted and unique."""
+        self.diagnostics.extend(found)
+        _sort_unique(self.diagnostics)
+
 
 @dataclass
 class _File:
@@ -77,23 +98,21 @@ def load(
     variables: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     *,
-    run_lint: bool = True,
     bases: Sequence[Path] = (),
 ) -> LoadResult:
-    """Load, validate and (unless ``run_lint`` is false) lint the configuration at ``path``.
+    """Load and schema-validate the configuration at ``path`` (no lint; see ``validate``).
 
     ``bases`` are extended before the configuration's own ``extends`` (a fleet account
     listing several config paths: each later one extends the earlier ones).
     """
     with gc_paused():
-        return _load(Path(path), variables, env, run_lint, tuple(bases))
+        return _load(Path(path), variables, env, tuple(bases))
 
 
 def _load(
     path: Path,
     variables: Mapping[str, Any] | None,
     env: Mapping[str, str] | None,
-    run_lint: bool,
     bases: tuple[Path, ...] = (),
 ) -> LoadResult:
     env = os.environ if env is None else env
@@ -108,16 +127,12 @@ def _load(
     try:
         config = Config.model_validate(merged)
     except ValidationError as exc:
-        # Report every schema error, then lint what is valid, so that one typo does not
-        # hide the other findings. The partial config is never handed out.
+        # Report every schema error and offer what is valid to the linter, so that one
+        # typo does not hide the other findings. The partial config is never handed out.
         diagnostics.extend(_schema_diagnostics(exc, merged, sources))
-        if run_lint:
-            _lint_valid_parts(merged, exc, sources, diagnostics)
+        result.lintable = _valid_part(merged, exc, sources)
         return _finish(result)
-    if run_lint:
-        from ringrx_iac.lint import lint
-
-        diagnostics.extend(lint(config, sources))
+    result.lintable = Lintable(config, sources)
     # After a load or merge error the data is not what the files say: no config then.
     result.config = None if load_failed else config
     return _finish(result)
@@ -164,30 +179,23 @@ def _read(
     )
 
 
-def _lint_valid_parts(
-    merged: dict[str, Any],
-    exc: ValidationError,
-    sources: SourceMap,
-    diagnostics: list[Diagnostic],
-) -> None:
-    """Lint the part of ``merged`` that passes the schema (see :mod:`.partial`)."""
-    from ringrx_iac.lint import lint
-
-    part = valid_part(merged, exc, SUPPORTED_VERSIONS[0])
+def _valid_part(
+    merged: dict[str, Any], exc: ValidationError, sources: SourceMap
+) -> Lintable | None:
+    """The part of ``merged`` that passes the schema (see :mod:`.partial`), to be linted."""
+    part: ValidPart | None = valid_part(merged, exc, SUPPORTED_VERSIONS[0])
     if part is None:  # pragma: no cover
-        return
-    diagnostics.extend(
-        lint(
-            part.config,
-            sources.reindexed("callbacks", part.index_map),
-            other_names=part.dropped_names,
-        )
-    )
+        return None
+    return Lintable(part.config, sources.reindexed("callbacks", part.index_map), part.dropped_names)
+
+
+def _sort_unique(diagnostics: list[Diagnostic]) -> None:
+    # A template loop repeats a finding at one source place: report it once.
+    diagnostics[:] = sorted(dict.fromkeys(diagnostics), key=_sort_key)
 
 
 def _finish(result: LoadResult) -> LoadResult:
-    # A template loop repeats a finding at one source place: report it once.
-    result.diagnostics[:] = sorted(dict.fromkeys(result.diagnostics), key=_sort_key)
+    _sort_unique(result.diagnostics)
     if result.sources.root.file == "<unknown>" and result.files:
         result.sources.root = Location(result.files[0], 1, 1)
     return result

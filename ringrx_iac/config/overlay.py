@@ -25,7 +25,7 @@ from typing import Any
 
 from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Diagnostic, Location
-from ringrx_iac.lint.rules import RULES
+from ringrx_iac.diagnostics.codes import RULES
 
 Layer = tuple[dict[str, Any], SourceMap]
 # Reads a base: (path, chain of configurations being extended) -> (data | None, sources, files)

@@ -17,7 +17,7 @@ from ringrx_iac.config.loader import _discover
 from ringrx_iac.config.template import TemplateError, render
 from ringrx_iac.config.yamlio import YamlLoadError, decode
 from ringrx_iac.diagnostics import Diagnostic, Location
-from ringrx_iac.lint.rules import RULES
+from ringrx_iac.diagnostics.codes import RULES
 
 
 @dataclass

@@ -22,7 +22,7 @@ from ringrx_iac.api.credentials import ApiKeyCredentials
 from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.config import secrets
-from ringrx_iac.config.loader import LoadResult, load
+from ringrx_iac.config.loader import LoadResult
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.fleet.inventory import Account
 from ringrx_iac.reconcile.applier import Applier
@@ -34,6 +34,7 @@ from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.lock import CHANGED_MESSAGE, LEASE_SECONDS, AccountLock, break_locks
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.redact import redact
+from ringrx_iac.validate import validate
 
 # Statuses of an account in a fleet report.
 IN_SYNC, CHANGES, APPLIED, IMPORTED, VALID = "in_sync", "changes", "applied", "imported", "valid"
@@ -111,7 +112,7 @@ def load_account(account: Account, variables: Mapping[str, Any] | None = None) -
     """The account's configuration: its last config path extending the earlier ones."""
     values = {**account.variables, **(variables or {})}
     *bases, path = account.configs
-    return load(path, values, bases=bases)
+    return validate(path, values, bases=bases)
 
 
 def client_settings(account: Account, opts: RunOptions, *, read_only: bool) -> ClientSettings:

@@ -36,7 +36,7 @@ from ringrx_iac.api.errors import SettingsError
 from ringrx_iac.config import secrets
 from ringrx_iac.config.yamlio import KeyPath, SourceMap, YamlLoadError, decode, parse
 from ringrx_iac.diagnostics import Diagnostic, Location
-from ringrx_iac.lint.rules import RULES
+from ringrx_iac.diagnostics.codes import RULES
 
 KEY_RE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
 TOP_KEYS = ("version", "defaults", "accounts")

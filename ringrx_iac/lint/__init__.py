@@ -1,11 +1,11 @@
-"""The linter: token parsing (:mod:`.tokens`), the rule table (:mod:`.rules`) and the checks.
+"""The linter: token parsing (:mod:`.tokens`) and the checks; codes live in ``diagnostics.codes``.
 
 ``lint(config, sources) -> list[Diagnostic]`` runs every check on a loaded configuration.
 """
 
 from __future__ import annotations
 
+from ringrx_iac.diagnostics.codes import RULES, Rule
 from ringrx_iac.lint.checks import lint
-from ringrx_iac.lint.rules import RULES, Rule
 
 __all__ = ["RULES", "Rule", "lint"]

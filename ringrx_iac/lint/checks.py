@@ -1,7 +1,7 @@
 """The lint checks: meaning of a configuration that already has the right shape.
 
 Every finding is a :class:`~ringrx_iac.diagnostics.Diagnostic` of a rule of
-:mod:`ringrx_iac.lint.rules`, located through the loader's :class:`SourceMap`.
+:mod:`ringrx_iac.diagnostics.codes`, located through the loader's :class:`SourceMap`.
 Duplicate checks use dictionaries, so linting is linear in the number of callbacks.
 """
 
@@ -19,8 +19,8 @@ from ringrx_iac.config import secrets
 from ringrx_iac.config.models import CallbackSpec, Config
 from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Diagnostic, Location
+from ringrx_iac.diagnostics.codes import RULES
 from ringrx_iac.lint.policy_checks import lint_policy
-from ringrx_iac.lint.rules import RULES
 from ringrx_iac.lint.tokens import scan
 from ringrx_iac.phone import to_e164
 from ringrx_iac.sensitive import is_secret_header_name

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Diagnostic
-from ringrx_iac.lint.rules import RULES
+from ringrx_iac.diagnostics.codes import RULES
 from ringrx_iac.policy import DestinationPolicy, check_host_pattern, url_origin
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ringrx_iac.api.endpoints import MASKED_PASSWORDS, TARGETS
+from ringrx_iac.api.headers import parse_headers
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.phone import to_e164
-from ringrx_iac.reconcile.headers import parse_headers
 from ringrx_iac.reconcile.lock import is_lock
 
 

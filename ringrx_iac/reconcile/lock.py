@@ -36,8 +36,8 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from ringrx_iac.api.errors import NotFoundError, RingRxError
+from ringrx_iac.api.headers import parse_headers
 from ringrx_iac.api.types import RemoteCallback
-from ringrx_iac.reconcile.headers import parse_headers
 
 LOCK_NAME = "ringrx-iac lock"
 LOCK_TYPE = "sms"  # a type that only fires when bound: the lock is never bound

@@ -14,7 +14,9 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from ringrx_iac.api.endpoints import TARGETS
+from ringrx_iac.api.headers import format_headers
 from ringrx_iac.diagnostics import Diagnostic
+from ringrx_iac.diagnostics.codes import RULES
 from ringrx_iac.reconcile.changes import (
     ACTIONS,
     SENSITIVE,
@@ -37,7 +39,6 @@ from ringrx_iac.reconcile.desired import (
 )
 from ringrx_iac.reconcile.disclose import Disclosure
 from ringrx_iac.reconcile.duplicates import pick_keeper
-from ringrx_iac.reconcile.headers import format_headers
 from ringrx_iac.reconcile.impact import classify
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
 from ringrx_iac.reconcile.ownership import former_names, left_alone, rename_matches, with_rename
@@ -51,7 +52,7 @@ def is_ignored(name: str, ignore: tuple[str, ...] | list[str], desired_names: se
 
 
 def _error(code: str, message: str, hint: str, location: Any = None) -> Diagnostic:
-    return Diagnostic(code, "error", message, hint, location)
+    return RULES[code].diag(message, location, hint)
 
 
 class _Planner:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,12 +29,25 @@ from starlette.routing import BaseRoute, Mount, Route, Router
 
 from ringrx_iac.api import endpoints as ep
 from ringrx_iac.simulator import events
-from ringrx_iac.simulator.faults import FaultError
-from ringrx_iac.simulator.seed import SeedError
-from ringrx_iac.simulator.state import CREATED_AT, F_ID, UPDATED_AT, Invalid, NotFound
+from ringrx_iac.simulator.auth import Authority
+from ringrx_iac.simulator.faults import FaultError, Faults
+from ringrx_iac.simulator.seed import SeedError, SeedSource
+from ringrx_iac.simulator.state import CREATED_AT, F_ID, UPDATED_AT, Invalid, NotFound, State
 
-if TYPE_CHECKING:
-    from ringrx_iac.simulator.app import Simulator
+
+class Simulated(Protocol):
+    """What the admin routes need of the simulator (:class:`.app.Simulator`)."""
+
+    state: State
+    faults: Faults
+    authority: Authority
+    deliveries: list[dict[str, Any]]
+
+    def reset(self, seed: SeedSource = None) -> None: ...
+    def record_deliveries(self, done: list[dict[str, Any]]) -> None: ...
+    def stats_snapshot(self) -> dict[str, int]: ...
+    def reset_stats(self) -> None: ...
+
 
 NOT_FOUND = {"errors": ["Not Found"]}
 
@@ -61,7 +74,7 @@ def _bad(message: str, status: int = 422) -> JSONResponse:
     return JSONResponse({"errors": {"base": [message]}}, status_code=status)
 
 
-def admin_routes(sim: Simulator) -> list[BaseRoute]:
+def admin_routes(sim: Simulated) -> list[BaseRoute]:
     """The ``/_sim`` routes bound to one simulator."""
 
     async def state(request: Request) -> Response:

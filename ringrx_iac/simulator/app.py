@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route, Router, compile_path
 from starlette.types import Message, Receive, Scope, Send
 
 from ringrx_iac.api import endpoints as ep
+from ringrx_iac.simulator.admin import admin_routes
 from ringrx_iac.simulator.auth import AuthFailed, Authority, Principal
 from ringrx_iac.simulator.events import MAX_DELIVERIES
 from ringrx_iac.simulator.faults import Decision, Faults
@@ -111,8 +112,6 @@ class Simulator:
         self._stats_lock = threading.Lock()
         self._list_cache: dict[str, tuple[int, bytes]] = {}
         self._templates = [(compile_path(t)[0], t) for t in _api_templates()]
-        from ringrx_iac.simulator.admin import admin_routes  # admin imports this module
-
         self.router = Router(routes=self._api_routes() + admin_routes(self), default=_not_found)
 
     def close(self) -> None:

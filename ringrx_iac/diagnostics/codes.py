@@ -1,4 +1,4 @@
-"""THE table of diagnostic codes: every finding of the loader and the linter has one.
+"""THE table of diagnostic codes: every finding of the loader, the linter and the planner.
 
 Codes are stable: never renumber or reuse one. ``docs/lint-rules.md`` documents them and
 a test checks that every code here is documented there.
@@ -10,6 +10,9 @@ a test checks that every code here is documented there.
 - RRX4xx basic auth and secrets
 - RRX5xx bindings and global callbacks
 - RRX6xx names, ignore and protected lists
+- RRX7xx plan time: the configuration against the live account (``reconcile``)
+
+A test checks that every ``RRXnnn`` written anywhere in the package is in this table.
 """
 
 from __future__ import annotations
@@ -413,6 +416,85 @@ _RULES: tuple[Rule, ...] = (
         "error",
         "A 'previously' name is another callback's name, or a former name of two callbacks.",
         "a former name belongs to one callback only; remove it from the others",
+    ),
+    # Plan time: the configuration against the live account.
+    # RRX701 (live-duplicate-name) is retired: the plan repairs duplicates now.
+    Rule(
+        "RRX702",
+        "bound-to-ignored",
+        "error",
+        "A target the YAML binds is bound live to an ignored callback; never taken over silently.",
+        "unbind it in the portal, remove it from the YAML, or stop ignoring that callback",
+    ),
+    Rule(
+        "RRX703",
+        "unknown-target",
+        "error",
+        "A bind names a target that does not exist live (closest existing one suggested).",
+        "fix the name, or create the target in the portal first",
+    ),
+    Rule(
+        "RRX704",
+        "ambiguous-target",
+        "error",
+        "A bind reference matches several live targets.",
+        "name the target by a unique key (number or extension)",
+    ),
+    Rule(
+        "RRX705",
+        "target-bound-twice-live",
+        "error",
+        'One live target is bound by two callbacks of the YAML (e.g. "1001" and "Front desk").',
+        "bind it from one callback only",
+    ),
+    Rule(
+        "RRX706", "name-defined-twice", "error", "A callback name is defined twice.", "rename one"
+    ),
+    Rule(
+        "RRX710",
+        "literal-secret-in-plan",
+        "error",
+        "A literal secret cannot be written to a plan file.",
+        "use `${env:NAME}` / `${file:PATH}`",
+    ),
+    Rule(
+        "RRX711",
+        "unresolved-secret",
+        "error",
+        "A secret reference cannot be resolved (variable unset, file missing).",
+        "set the variable or create the file",
+    ),
+    Rule(
+        "RRX720",
+        "max-delete-percent",
+        "warning",
+        "Deletes + replacements exceed `safety.max_delete_percent` of managed callbacks "
+        "(apply refuses).",
+        "raise `safety.max_delete_percent`, or `apply --force`",
+    ),
+    Rule(
+        "RRX721",
+        "protected-callback",
+        "warning",
+        "The plan deletes or replaces a `safety.protected` callback (apply refuses).",
+        "remove it from `safety.protected`, or `apply --force`",
+    ),
+    Rule(
+        "RRX722",
+        "max-reroute-percent",
+        "warning",
+        "More than `safety.max_reroute_percent` of managed callbacks change destination origin "
+        "(apply refuses).",
+        "raise `safety.max_reroute_percent`, add the reviewed hosts to `policy.allowed_hosts`, "
+        "or `apply --force`",
+    ),
+    Rule(
+        "RRX723",
+        "max-unbind-percent",
+        "warning",
+        "More than `safety.max_unbind_percent` of bound targets lose their callback "
+        "(apply refuses).",
+        "raise `safety.max_unbind_percent`, or `apply --force`",
     ),
 )
 
