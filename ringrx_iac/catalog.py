@@ -1,6 +1,6 @@
 """The callback-type catalog: one table of what RingRx documents per callback type.
 
-Source of truth: RingRx's API page (``shared/ringrx-callbacks-doc.txt``). Quirks of
+Source of truth: RingRx's API page (``tests/data/ringrx-callbacks-doc.txt``, see ``docs/ringrx-api.md``). Quirks of
 that page are handled here on purpose:
 
 - fax lists ``{pages }`` with a stray space: the token is ``{pages}``.

@@ -83,11 +83,6 @@ class RingRxAuth(httpx.Auth):
         self._renewal_attempts = 0  # renewals finished, successful or not
         self._renewal_error: RingRxError | None = None  # how the last renewal failed
 
-    @property
-    def generation(self) -> int:
-        """How many access tokens this flow has obtained so far."""
-        return self._generation
-
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:

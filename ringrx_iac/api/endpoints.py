@@ -1,4 +1,4 @@
-"""The one table of RingRx API facts that ``shared/ringrx-api.md`` marks [model] or [seen].
+"""The one table of RingRx API facts that ``docs/ringrx-api.md`` marks [model] or [seen].
 
 When the real Swagger differs, this file is what changes. Nothing else in the package may
 spell a RingRx path, wire field name or JSON root key.

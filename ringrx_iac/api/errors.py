@@ -14,9 +14,6 @@ from ringrx_iac.api import endpoints
 class RingRxError(Exception):
     """Base of every error the RingRx client raises."""
 
-    #: True when trying the same request again later may succeed.
-    retryable: bool = False
-
     def __init__(
         self,
         message: str,
@@ -82,8 +79,6 @@ class ValidationError(RingRxError):
 class RateLimitError(RingRxError):
     """RingRx answered 429 and the retry budget ran out (or the wait would exceed it)."""
 
-    retryable = True
-
     def __init__(
         self,
         message: str,
@@ -99,13 +94,9 @@ class RateLimitError(RingRxError):
 class ServerError(RingRxError):
     """RingRx answered 5xx (after the retries, if any were allowed)."""
 
-    retryable = True
-
 
 class TransportError(RingRxError):
     """The connection failed, dropped, or timed out (after the retries, if any)."""
-
-    retryable = True
 
 
 class UnexpectedResponseError(RingRxError):

@@ -477,8 +477,6 @@ def import_command(out: str, parallelism: int, insecure: bool, debug: bool) -> N
     """Write YAML for the live account; secrets become ${env:...} references."""
     schema = schema_reference(Path(out).parent) if out != "-" else None
     result = import_yaml(_fetch_read_only(parallelism, insecure, debug), schema)
-    for warning in result.warnings:
-        echo(f"warning: {warning}", err=True)
     if out == "-":
         echo(result.text, nl=False)
     else:

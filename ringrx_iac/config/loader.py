@@ -399,9 +399,8 @@ def _schema_diagnostics(
         elif kind == "missing" and loc == ("version",):
             continue  # the merge reports a missing version, naming every file
         elif kind == "missing":
-            code = "RRX011" if loc == ("version",) else "RRX022"
             out.append(
-                RULES[code].diag(
+                RULES["RRX022"].diag(
                     f"missing required key {loc[-1]!r} in {where}",
                     sources.locate(loc[:-1]),
                     f"add '{loc[-1]}:'",
@@ -430,7 +429,7 @@ def _schema_diagnostics(
         else:
             out.append(
                 RULES["RRX021"].diag(
-                    f"{where}: {_explain(err, loc)}",
+                    f"{where}: {_explain(err)}",
                     sources.locate(loc),
                     _type_hint(kind, err.get("input")),
                 )
@@ -462,7 +461,7 @@ def _split_unions(errors: list[Any]) -> tuple[list[Any], dict[KeyPath, str]]:
     return others, unions
 
 
-def _explain(err: Any, loc: KeyPath) -> str:
+def _explain(err: Any) -> str:
     kind = err["type"]
     got = _yaml_type(err.get("input"))
     expected = {

@@ -168,10 +168,6 @@ class Applier:
         """Stop scheduling new actions; the ones in flight finish."""
         self._stopped = True
 
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
     async def run(self) -> ApplyReport:
         for phase in sorted(set(PHASE.values())):
             await self._run_phase([a for a in self.actions if a.phase == phase])
@@ -261,14 +257,3 @@ def _describe(action: Action) -> str:
     if isinstance(c, Replace):
         return f"the {action.step} step of replacing {c.callback!r}"
     return f"{action.step} of {c.callback!r}"
-
-
-async def apply_plan(
-    plan: Plan,
-    client: WriteClient,
-    *,
-    parallelism: int = 8,
-    log: Callable[[dict[str, Any]], None] | None = None,
-) -> ApplyReport:
-    """Convenience: run every action of ``plan`` and return the report."""
-    return await Applier(plan, client, parallelism=parallelism, log=log).run()

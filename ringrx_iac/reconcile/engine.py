@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.gcpause import gc_paused
@@ -18,10 +18,6 @@ from ringrx_iac.reconcile.desired import (
 from ringrx_iac.reconcile.live import LiveState, normalise
 from ringrx_iac.reconcile.plan import Plan
 from ringrx_iac.reconcile.planner import make_plan
-
-
-class ReadClient(Protocol):
-    async def fetch_account(self) -> RemoteAccount: ...
 
 
 @gc_paused()  # bulk allocation of long-lived objects: see ringrx_iac.gcpause

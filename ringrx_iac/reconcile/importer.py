@@ -40,7 +40,6 @@ class ImportResult:
     text: str
     count: int
     variables: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def jinja_literal(value: str) -> str:

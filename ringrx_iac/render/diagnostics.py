@@ -12,7 +12,7 @@ from ringrx_iac.render.words import plural
 FORMATS = ("text", "json", "github")
 
 
-def summary(diagnostics: Sequence[Diagnostic], files: Sequence[str]) -> tuple[int, int]:
+def summary(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
     """(errors, warnings) among ``diagnostics``."""
     errors = sum(1 for d in diagnostics if d.is_error)
     return errors, len(diagnostics) - errors
@@ -33,7 +33,7 @@ def render_text(
         lines.append(f"{where}: {sev} {code}: {d.message}")
         if d.hint:
             lines.append(f"    {style('hint:', 'dim', color)} {d.hint}")
-    errors, warnings = summary(diagnostics, files)
+    errors, warnings = summary(diagnostics)
     scope = plural(len(files), "file")
     if callbacks is not None:
         scope += f", {plural(callbacks, 'callback')}"
@@ -51,7 +51,7 @@ def to_dict(
     diagnostics: Sequence[Diagnostic], files: Sequence[str], valid: bool
 ) -> dict[str, object]:
     """The JSON document of ``validate --format json``."""
-    errors, warnings = summary(diagnostics, files)
+    errors, warnings = summary(diagnostics)
     return {
         "valid": valid,
         "errors": errors,
@@ -93,7 +93,7 @@ def render_github(diagnostics: Sequence[Diagnostic], files: Sequence[str] = ()) 
         message = f"{d.message} ({d.hint})" if d.hint else d.message
         command = "error" if d.is_error else "warning"
         lines.append(f"::{command} {','.join(props)}::{_escape_data(message)}")
-    errors, warnings = summary(diagnostics, files)
+    errors, warnings = summary(diagnostics)
     if not errors:
         result = f"valid with {plural(warnings, 'warning')}" if warnings else "valid"
         scope = plural(len(files), "file")

@@ -1,4 +1,4 @@
-"""A local RingRx simulator: the API of ``shared/ringrx-api.md`` plus a ``/_sim`` admin API.
+"""A local RingRx simulator: the API of ``docs/ringrx-api.md`` plus a ``/_sim`` admin API.
 
 Modules: ``state`` (the account, indexed by id), ``seed`` (YAML/JSON seeds, ``--state``
 files, ``generate_seed`` for benchmarks), ``auth`` (JWT, TOTP, refresh rotation),

@@ -1,4 +1,4 @@
-"""The simulator's ASGI application: the RingRx API of ``shared/ringrx-api.md`` plus ``/_sim``.
+"""The simulator's ASGI application: the RingRx API of ``docs/ringrx-api.md`` plus ``/_sim``.
 
 ``Simulator`` holds everything a running simulator has (state, token authority, faults,
 stats, deliveries). ``Simulator.asgi`` is the outer ASGI callable: it counts the request,

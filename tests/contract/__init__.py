@@ -1,1 +1,1 @@
-"""Contract tests: the CLI against an independent server written from shared/ringrx-api.md."""
+"""Contract tests: the CLI against an independent server written from docs/ringrx-api.md."""

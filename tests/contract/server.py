@@ -1,4 +1,4 @@
-"""An independent RingRx server, written from ``shared/ringrx-api.md`` (the contract) only.
+"""An independent RingRx server, written from ``docs/ringrx-api.md`` (the contract) only.
 
 The project's own tests run against its own simulator (``ringrx_iac/simulator``). When the
 client and the simulator share a misreading of the contract, those tests stay green. This
