@@ -35,8 +35,9 @@ from ringrx_iac.reconcile.findings import (
 )
 from ringrx_iac.reconcile.live import normalise
 from ringrx_iac.reconcile.plan import Plan
+from ringrx_iac.render.diagnostics import finding_lines
 from ringrx_iac.render.drift import render_drift
-from ringrx_iac.render.terminal import echo, stream_color, style
+from ringrx_iac.render.terminal import echo, stream_color
 from ringrx_iac.validate import validate
 
 
@@ -114,11 +115,8 @@ def _echo_errors(errors: list[Diagnostic]) -> None:
     """Errors on stderr, one located line each with its hint, then one summary line."""
     color = stream_color(err=True)
     for d in errors:
-        where = f"{d.location}: " if d.location else ""
-        code = f" {style(d.code, 'bold', color)}" if d.code else ""
-        echo(f"{where}{style('error', 'red', color)}{code}: {d.message}", err=True)
-        if d.hint:
-            echo(f"    {style('hint:', 'dim', color)} {d.hint}", err=True)
+        for line in finding_lines(d, f"{d.location}: " if d.location else "", color):
+            echo(line, err=True)
     n = len(errors)
     echo(
         f"drift check incomplete: {n} error{'s' if n != 1 else ''}; "

@@ -40,14 +40,14 @@ from ringrx_iac.reconcile.lock import CHANGED_MESSAGE
 from ringrx_iac.reconcile.plan import Plan, PlanFileError, load_plan_file, save_plan_file
 from ringrx_iac.reconcile.plan_seal import changes_refusal, secrets_refusal
 from ringrx_iac.redact import redact
-from ringrx_iac.render.diagnostics import render_text
+from ringrx_iac.render.diagnostics import finding_lines, render_text
 from ringrx_iac.render.plan import (
     render_apply_report,
     render_plan_json,
     render_plan_markdown,
     render_plan_text,
 )
-from ringrx_iac.render.terminal import echo, stream_color, style
+from ringrx_iac.render.terminal import echo, stream_color
 from ringrx_iac.validate import validate
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -144,11 +144,8 @@ def _plan_or_exit(desired: Desired, account: RemoteAccount) -> Plan:
 def _echo_diagnostics(diagnostics: list[Diagnostic]) -> None:
     color = stream_color(err=True)
     for d in diagnostics:
-        where = f"{d.location}: " if d.location else ""
-        sev = style(d.severity, "red" if d.is_error else "yellow", color)
-        echo(f"{where}{sev} {style(d.code, 'bold', color)}: {d.message}", err=True)
-        if d.hint:
-            echo(f"    {style('hint:', 'dim', color)} {d.hint}", err=True)
+        for line in finding_lines(d, f"{d.location}: " if d.location else "", color):
+            echo(line, err=True)
     n = sum(1 for d in diagnostics if d.is_error)
     if n:
         echo(f"plan failed: {n} error{'s' if n != 1 else ''}; nothing was changed", err=True)
@@ -363,8 +360,8 @@ def apply_command(
             violations = plan.safety_violations()
             if violations and not force:
                 for d in violations:
-                    echo(f"apply refused: {d.message}", err=True)
-                    echo(f"    hint: {d.hint}", err=True)
+                    for line in finding_lines(d, "apply refused: ", stream_color(err=True)):
+                        echo(line, err=True)
                 return 1
             if not auto_approve and saved is None:
                 _confirm()
@@ -510,10 +507,8 @@ def _check_imported(text: str, out: str) -> None:
     )
     for d in found:
         line = f":{d.location.line}" if d.location and d.location.line else ""
-        sev = style(d.severity, "red" if d.is_error else "yellow", color)
-        echo(f"  {out}{line}: {sev} {d.code}: {d.message}", err=True)
-        if d.hint:
-            echo(f"      hint: {d.hint}", err=True)
+        for text in finding_lines(d, f"{out}{line}: ", color, indent="  "):
+            echo(text, err=True)
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -12,7 +12,9 @@ from typing import Any
 SENSITIVE = "(sensitive)"
 SENSITIVE_CHANGED = "(sensitive value changed)"
 
-ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete", "bind", "rebind", "unbind")
+CALLBACK_ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete")
+BINDING_ACTIONS: tuple[str, ...] = ("bind", "rebind", "unbind")
+ACTIONS: tuple[str, ...] = CALLBACK_ACTIONS + BINDING_ACTIONS
 
 
 @dataclass(frozen=True)

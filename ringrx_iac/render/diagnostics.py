@@ -18,6 +18,20 @@ def summary(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
     return errors, len(diagnostics) - errors
 
 
+def finding_lines(d: Diagnostic, where: str, color: bool = False, indent: str = "") -> list[str]:
+    """THE text form of one finding: ``WHERE severity CODE: message``, then its hint.
+
+    ``where`` is the location prefix as the caller wants it (``"f.yaml:3:5: "``, ``""``).
+    Every command prints findings through this (validate, plan, apply, drift, import).
+    """
+    sev = style(d.severity, "red" if d.is_error else "yellow", color)
+    code = f" {style(d.code, 'bold', color)}" if d.code else ""
+    lines = [f"{indent}{where}{sev}{code}: {d.message}"]
+    if d.hint:
+        lines.append(f"{indent}    {style('hint:', 'dim', color)} {d.hint}")
+    return lines
+
+
 def render_text(
     diagnostics: Sequence[Diagnostic],
     files: Sequence[str],
@@ -27,12 +41,7 @@ def render_text(
     """One ``file:line:col: severity CODE: message`` line per finding, a hint line, a summary."""
     lines: list[str] = []
     for d in diagnostics:
-        where = str(d.location) if d.location else "<config>"
-        sev = style(d.severity, "red" if d.is_error else "yellow", color)
-        code = style(d.code, "bold", color)
-        lines.append(f"{where}: {sev} {code}: {d.message}")
-        if d.hint:
-            lines.append(f"    {style('hint:', 'dim', color)} {d.hint}")
+        lines += finding_lines(d, f"{d.location or '<config>'}: ", color)
     errors, warnings = summary(diagnostics)
     scope = plural(len(files), "file")
     if callbacks is not None:

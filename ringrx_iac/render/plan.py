@@ -19,17 +19,18 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ringrx_iac.reconcile.changes import (
+    ACTIONS,
+    BINDING_ACTIONS,
+    CALLBACK_ACTIONS,
+    SENSITIVE,
+    SENSITIVE_CHANGED,
+)
 from ringrx_iac.render.impact import change_impact_lines, impact_summary, left_alone_line
 from ringrx_iac.render.terminal import style
 from ringrx_iac.render.words import count_targets, plural
 
-SENSITIVE = "(sensitive)"
-SENSITIVE_CHANGED = "(sensitive value changed)"
 _MARKERS = frozenset({SENSITIVE, SENSITIVE_CHANGED})
-
-CALLBACK_ACTIONS: tuple[str, ...] = ("create", "update", "replace", "delete")
-BINDING_ACTIONS: tuple[str, ...] = ("bind", "rebind", "unbind")
-ACTIONS: tuple[str, ...] = CALLBACK_ACTIONS + BINDING_ACTIONS
 
 MARKS: dict[str, str] = {
     "create": "+",
@@ -300,9 +301,7 @@ def render_plan_text(plan: Mapping[str, Any], color: bool, title: str = "plan") 
         else:
             header = f"ringrx-iac {title}: the following changes will be made:"
         lines += [style(header, "bold", color), ""]
-        legend = "  ".join(
-            f"{_mark(a, color, pad=False)} {a}" for a in ("create", "update", "replace", "delete")
-        )
+        legend = "  ".join(f"{_mark(a, color, pad=False)} {a}" for a in CALLBACK_ACTIONS)
         lines += [f"  {legend}  (bindings: + bind, ~ rebind, - unbind)", ""]
         for block in _blocks(changes):
             if isinstance(block, list):

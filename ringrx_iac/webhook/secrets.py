@@ -18,12 +18,13 @@ from typing import Literal
 
 from ringrx_iac import redact
 from ringrx_iac.config.secrets import SecretError, find_refs, resolve, unescape
+from ringrx_iac.reconcile.changes import SENSITIVE
 from ringrx_iac.reconcile.desired import DesiredCallback
 from ringrx_iac.reconcile.importer import secret_variable, slug
 from ringrx_iac.sensitive import is_secret_header_name
 from ringrx_iac.webhook.request import Callback
 
-MASK = "(sensitive)"
+MASK = SENSITIVE
 _MARKER_RE = re.compile("\ue000(\\d+)\ue001")
 _TOKENS_ONLY_RE = re.compile(r"(\s*\{[A-Za-z_][A-Za-z0-9_]*\s*\}\s*)*\Z")
 
