@@ -169,6 +169,26 @@ def test_drift_issue_opens_once_and_closes_when_in_sync(tmp_path: Path) -> None:
     assert len(_gh_state(tmp_path)["issues"]) == 1  # nothing opened while in sync
 
 
+@needs_jq
+def test_apply_on_merge_fetches_the_plan_reviewed_on_the_pull_request(tmp_path: Path) -> None:
+    state = {
+        "pulls_for_commit": {"merge-sha": [7]},
+        "pull_heads": {"7": "pr-head-sha"},
+        "runs": [{"id": 41, "head_sha": "pr-head-sha"}, {"id": 40, "head_sha": "other"}],
+        "artifacts": {"41": {"ringrx-plan": {"ringrx-plan.json": '{"reviewed": true}'}}},
+    }
+    (tmp_path / "gh.json").write_text(json.dumps(state))
+    env = {"GITHUB_SHA": "merge-sha", "PLAN_FILE": "plans/plan.json"}
+    result = _bash("fetch-plan.sh", env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "reviewed plan of #7 (run 41)" in result.stdout
+    assert (tmp_path / "plans" / "plan.json").read_text() == '{"reviewed": true}'
+    # a direct push (no pull request): fail rather than apply something nobody reviewed
+    result = _bash("fetch-plan.sh", {**env, "GITHUB_SHA": "direct-push"}, tmp_path)
+    assert result.returncode == 1
+    assert "::error title=ringrx-iac apply::no pull request is associated" in result.stdout
+
+
 def test_run_script_plans_applies_the_saved_plan_and_checks_drift(tmp_path: Path) -> None:
     (tmp_path / "callbacks").mkdir()
     (tmp_path / "callbacks" / "all.yaml").write_text(CONFIG)

@@ -29,6 +29,8 @@ def main(argv: list[str]) -> int:
     state.setdefault("comments", [])
     state.setdefault("issues", [])
     state.setdefault("calls", [])
+    if argv[:2] == ["run", "download"]:
+        return _run_download(argv[2:], state)
     if argv[:1] != ["api"]:
         print(f"fake gh: unsupported {argv}", file=sys.stderr)
         return 1
@@ -41,7 +43,15 @@ def main(argv: list[str]) -> int:
     fields = _fields(args)
     state["calls"].append({"method": method, "path": path, "fields": fields})
     result: Any = None
-    if route[:1] == ["issues"] and len(route) == 3 and route[2] == "comments":
+    query = dict(p.split("=", 1) for p in path.partition("?")[2].split("&") if "=" in p)
+    if route[:1] == ["commits"] and route[2:] == ["pulls"]:
+        result = [{"number": n} for n in state.get("pulls_for_commit", {}).get(route[1], [])]
+    elif route[:1] == ["pulls"]:
+        result = {"number": int(route[1]), "head": {"sha": state["pull_heads"][route[1]]}}
+    elif route[:2] == ["actions", "runs"]:
+        runs = [r for r in state.get("runs", []) if r["head_sha"] == query.get("head_sha")]
+        result = {"workflow_runs": runs}
+    elif route[:1] == ["issues"] and len(route) == 3 and route[2] == "comments":
         number = int(route[1])
         if method == "POST":
             comment = {"id": 1000 + len(state["comments"]), "issue": number, **fields}
@@ -71,6 +81,19 @@ def main(argv: list[str]) -> int:
     if jq is not None:
         text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True).stdout
     sys.stdout.write(text)
+    return 0
+
+
+def _run_download(args: list[str], state: dict[str, Any]) -> int:
+    """``gh run download RUN --name NAME --dir DIR``: the artifact's files from the state."""
+    run, name, folder = args[0], args[args.index("--name") + 1], args[args.index("--dir") + 1]
+    files = state.get("artifacts", {}).get(run, {}).get(name)
+    if files is None:
+        print(f"no artifact named {name}", file=sys.stderr)
+        return 1
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for file_name, text in files.items():
+        (Path(folder) / file_name).write_text(text)
     return 0
 
 
