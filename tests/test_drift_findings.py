@@ -222,3 +222,13 @@ def test_a_callback_named_like_the_lock_cannot_hide(
     code, data = drift_json(write(tmp_path), env)
     assert code == 2 and kinds(data) == [("critical", "lock-impostor")]
     assert data["findings"][0]["hosts"] == ["evil.example.net"]
+
+
+def test_losing_the_policy_required_header_is_critical(
+    sim: SimulatorServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    text = CONFIG.replace("version: 1\n", "version: 1\npolicy: {require_header: {sms: X-Env}}\n")
+    admin(sim, "PATCH", "/callbacks/1", {"custom_headers": "X-Api-Key:sms-key-123456"})
+    code, data = drift_json(write(tmp_path, text), env, "--fail-on", "critical")
+    assert code == 2 and kinds(data) == [("critical", "lost-secret-header")]
+    assert "'X-Env'" in data["findings"][0]["message"]

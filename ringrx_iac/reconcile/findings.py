@@ -127,7 +127,10 @@ def _update(
     out: list[Finding] = []
     name = change.callback
     spec = by_name.get(name)
-    sensitive = spec.sensitive_headers() if spec is not None else frozenset()
+    sensitive = {h.lower() for h in (spec.sensitive_headers() if spec is not None else ())}
+    required = desired.policy.required_header(spec.type) if spec is not None else None
+    if required:  # the header the policy requires authenticates the receiver: keep it critical
+        sensitive.add(required.lower())
     low: list[str] = []
     for f in change.fields:
         if f.field == "url":
@@ -162,13 +165,19 @@ def _update(
             )
         elif f.field.startswith("headers.") and f.old is None and f.new is not None:
             header = f.field.split(".", 1)[1]
-            if header in sensitive or is_secret_header_name(header):
+            if header.lower() in sensitive or is_secret_header_name(header):
                 out.append(
                     _finding(
                         "critical",
                         "lost-secret-header",
                         name,
-                        f"callback {name!r} lost its secret header {header!r} in the account",
+                        f"callback {name!r} lost its "
+                        + (
+                            "secret header"
+                            if header.lower() != (required or "").lower()
+                            else "header (required by policy.require_header)"
+                        )
+                        + f" {header!r} in the account",
                     )
                 )
             else:
