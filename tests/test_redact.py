@@ -73,3 +73,27 @@ def test_debug_log_lines_are_redacted() -> None:
     redact.register(SECRET)
     record = logging.LogRecord("x", logging.DEBUG, "f", 1, f"body={SECRET}", None, None)
     assert SECRET not in RedactingFormatter("%(message)s").format(record)
+
+
+def test_literal_secrets_of_the_config_are_registered(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fakes import desired_from
+
+    from ringrx_iac.reconcile.desired import resolve_secrets
+
+    state = desired_from(
+        {
+            "callbacks": [
+                {
+                    "name": "A",
+                    "type": "cdr",
+                    "url": "https://h/a",
+                    "headers": {"X-Api-Key": "literal-key-5521", "X-Src": "crm-source-1"},
+                    "basic_auth": {"username": "u", "password": "literal-pw-5522"},
+                }
+            ]
+        }
+    )
+    resolve_secrets(state, {}, tmp_path)
+    assert redact.redact("literal-key-5521 literal-pw-5522 crm-source-1") == (
+        f"{redact.MASK} {redact.MASK} crm-source-1"
+    )

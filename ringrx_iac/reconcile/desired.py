@@ -311,7 +311,20 @@ def resolve_secrets(
                 unknown.add("password")
                 password = ""
         resolved[cb.name] = ResolvedCallback(headers, password, frozenset(unknown))
+        _register_literal_secrets(cb)
     return resolved, errors
+
+
+def _register_literal_secrets(cb: DesiredCallback) -> None:
+    """A secret written literally (a warning) is still a secret: the redactor learns it,
+    so a server error echoing the request cannot show it."""
+    from ringrx_iac import redact
+
+    if cb.password and not is_reference(cb.password):
+        redact.register(cb.password)
+    for name, value in cb.headers.items():
+        if is_secret_header_name(name) and not is_reference(value):
+            redact.register(value)
 
 
 def with_live_unknowns(
