@@ -239,3 +239,15 @@ def test_two_concurrent_applies_as_processes_never_duplicate(
     for (_, err), code in results:  # each applied, or waited and found nothing left, or refused
         assert code == 0 or "changed since the plan was made" in err, err
     assert run_cli(["plan", str(cfg), "--detailed-exitcode"], cli_env(sim)).exit_code == 0
+
+
+def test_the_lock_name_is_reserved_in_the_configuration(tmp_path: Path) -> None:
+    from ringrx_iac.lint.checks import RESERVED_LOCK_NAME
+
+    assert RESERVED_LOCK_NAME == LOCK_NAME
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        f"version: 1\ncallbacks:\n  - {{name: {LOCK_NAME}, type: cdr, url: 'https://h'}}\n"
+    )
+    result = run_cli_process(["validate", str(cfg)], {})
+    assert result.returncode == 1 and "RRX605" in result.stdout + result.stderr

@@ -417,6 +417,13 @@ _RULES: tuple[Rule, ...] = (
         "A 'previously' name is another callback's name, or a former name of two callbacks.",
         "a former name belongs to one callback only; remove it from the others",
     ),
+    Rule(
+        "RRX605",
+        "reserved-name",
+        "error",
+        "A callback is named 'ringrx-iac lock', the name of apply's account lock.",
+        "rename the callback",
+    ),
     # Plan time: the configuration against the live account.
     # RRX701 (live-duplicate-name) is retired: the plan repairs duplicates now.
     Rule(

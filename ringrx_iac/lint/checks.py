@@ -106,6 +106,11 @@ def suggest_token(token: str, ctype: CallbackType) -> tuple[str, str]:
     return extra, f"{ctype.name} tokens: {listed}"
 
 
+# The name of apply's account lock (``reconcile.lock.LOCK_NAME``; a test keeps them equal;
+# not imported, so that validate loads nothing of the reconciler).
+RESERVED_LOCK_NAME = "ringrx-iac lock"
+
+
 class _Linter:
     def __init__(self, config: Config, sources: SourceMap, other_names: Iterable[str]) -> None:
         self.config = config
@@ -386,6 +391,13 @@ class _Linter:
     def check_names(self) -> None:
         first: dict[str, int] = {}
         for index, cb in enumerate(self.config.callbacks):
+            if cb.name == RESERVED_LOCK_NAME:
+                self.add(
+                    "RRX605",
+                    f"callback name {cb.name!r} is reserved: apply keeps its account lock under "
+                    "this name, and plan never shows or manages it",
+                    self.sources.locate(("callbacks", index, "name")),
+                )
             prev = first.setdefault(cb.name, index)
             if prev != index:
                 self.add(
