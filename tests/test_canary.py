@@ -96,7 +96,7 @@ def world(tmp_path: Path) -> Any:
             issued.extend([answer["access_token"], answer["refresh_token"]])
             return answer
 
-        authority._issue = recording  # type: ignore[method-assign]
+        authority._issue = recording  # type: ignore[method-assign,assignment]
         env = {
             "RINGRX_BASE_URL": sim.base_url,
             "RINGRX_API_TOKEN": CANARY["api_token"],

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from fakes import admin, cli_env, run_cli, sim_writes
+from fakes import admin, run_cli, sim_writes
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -46,17 +44,6 @@ IMPORTED_SECRETS = {
     "RINGRX_SECRET_CRM_INBOUND_SMS_PASSWORD": "live-pw-1",
     "RINGRX_SECRET_CRM_INBOUND_SMS_X_API_KEY": "live-key-1",
 }
-
-
-@pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(seed=SEED) as server:
-        yield server
-
-
-@pytest.fixture
-def env(sim: SimulatorServer) -> dict[str, str]:
-    return cli_env(sim)
 
 
 def imported(env: dict[str, str], tmp_path: Path) -> tuple[Path, str]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fakes import FakeClient, admin, cli_env, desired_from, phone, run_cli, sim_writes
 
 from ringrx_iac.api.types import RemoteCallback
@@ -166,12 +164,6 @@ def test_violation_names_the_setting() -> None:
 
 
 # -- CLI, against the simulator --------------------------------------------------------------
-
-
-@pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(seed=SEED) as server:
-        yield server
 
 
 HIJACK = """version: 1

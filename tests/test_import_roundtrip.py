@@ -9,12 +9,10 @@ a harmless value, duplicate names.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from fakes import admin, cli_env, run_cli
+from fakes import admin, run_cli
 
 from ringrx_iac.simulator.server import SimulatorServer
 
@@ -71,17 +69,6 @@ SEED: dict[str, Any] = {
         {"id": 7, "name": "ALERT", "callback_type": "call_alert", "url": "https://h/al"},
     ],
 }
-
-
-@pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(seed=SEED) as server:
-        yield server
-
-
-@pytest.fixture
-def env(sim: SimulatorServer) -> dict[str, str]:
-    return cli_env(sim)
 
 
 def _variables(text: str) -> list[str]:

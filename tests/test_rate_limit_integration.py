@@ -5,7 +5,6 @@ Counts and learned rates are asserted, never timings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,6 @@ SEED: dict[str, Any] = {
     "phone_numbers": [{"id": i, "phonenumber": f"+1818555{i:04d}"} for i in range(1, PHONES + 1)],
     "callbacks": [{"id": 1, "name": "SMS", "callback_type": "sms", "url": "https://h/sms"}],
 }
-
-
-@pytest.fixture
-def sim() -> Iterator[SimulatorServer]:
-    with SimulatorServer(seed=SEED) as server:
-        yield server
 
 
 def _get(sim: SimulatorServer) -> httpx.Response:

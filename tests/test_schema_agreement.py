@@ -61,7 +61,9 @@ def _schema_ok(data: Any) -> bool:
 def _cases() -> list[tuple[str, Path, list[str]]]:
     """(id, path, --var-file values) for every example configuration."""
     examples = ROOT / "examples"
-    cases = [(p.name, p, []) for p in sorted(examples.glob("*.yaml"))]
+    cases: list[tuple[str, Path, list[str]]] = [
+        (p.name, p, []) for p in sorted(examples.glob("*.yaml"))
+    ]
     cases += [(p.name, p, []) for p in sorted((examples / "split").glob("*.yaml"))]
     for vars_file in sorted((examples / "multi-env").glob("*.vars.yaml")):
         template = examples / "multi-env" / "callbacks.yaml.j2"

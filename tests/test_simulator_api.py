@@ -39,7 +39,11 @@ def login(http: httpx.Client, **creds: str) -> dict[str, str]:
 
 
 def new_callback(http: httpx.Client, headers: dict[str, str], **fields: object) -> dict:
-    body = {"name": "CRM inbound SMS", "callback_type": "sms", "url": "https://h.example/sms"}
+    body: dict[str, object] = {
+        "name": "CRM inbound SMS",
+        "callback_type": "sms",
+        "url": "https://h.example/sms",
+    }
     body.update(fields)
     r = http.post("/pbxcallbacks", headers=headers, json={"pbx_callback": body})
     assert r.status_code == 200, r.text
