@@ -33,7 +33,7 @@ import httpx
 from bench import full_size, verdict
 from ringrx_iac.api import endpoints as ep
 from ringrx_iac.api.client import ClientSettings, RingRxClient
-from ringrx_iac.demo import Simulator, admin
+from ringrx_iac.harness import SimulatorProcess, admin
 from ringrx_iac.reconcile.applier import Applier
 from ringrx_iac.reconcile.desired import from_config
 from ringrx_iac.reconcile.engine import plan_for
@@ -188,7 +188,7 @@ def run() -> list[str]:
         seed_path.write_text(json.dumps(seed), encoding="utf-8")
         config = Path(tmp) / "callbacks.yaml"
         config.write_text(config_for_apply(seed, callbacks), encoding="utf-8")
-        sim = Simulator(["--seed", str(seed_path), "--latency", "0.02"])
+        sim = SimulatorProcess(["--seed", str(seed_path), "--latency", "0.02"])
         try:
             sim.start()
             env, url = dict(sim.env), sim.base_url

@@ -21,7 +21,7 @@ from typing import Any
 
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.client import ClientSettings, RingRxClient
-from ringrx_iac.demo import Simulator
+from ringrx_iac.harness import SimulatorProcess
 from ringrx_iac.simulator.seed import generate_seed
 
 PHONE_NUMBERS = 20000
@@ -58,7 +58,7 @@ def run() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="ringrx-bench-fetch-") as tmp:
         seed_path = Path(tmp) / "seed.json"
         seed_path.write_text(json.dumps(seed), encoding="utf-8")
-        sim = Simulator(["--seed", str(seed_path), "--latency", str(LATENCY)])
+        sim = SimulatorProcess(["--seed", str(seed_path), "--latency", str(LATENCY)])
         try:
             sim.start()
             singles, together, phones = asyncio.run(_measure(dict(sim.env)))

@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import full_size, verdict
 from ringrx_iac.api import endpoints as ep
-from ringrx_iac.demo import Simulator, admin
+from ringrx_iac.harness import SimulatorProcess, admin
 from ringrx_iac.simulator.seed import generate_seed
 
 GOAL_SECONDS = 3.0
@@ -111,7 +111,7 @@ def _measure(callbacks: int) -> dict[str, Any]:
         config = Path(tmp) / "callbacks.yaml"
         config.write_text(config_for_seed(seed), encoding="utf-8")
         del seed
-        sim = Simulator(["--seed", str(seed_path)])
+        sim = SimulatorProcess(["--seed", str(seed_path)])
         try:
             sim.start()
             admin("POST", sim.base_url, "/_sim/stats/reset")

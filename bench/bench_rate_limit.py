@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench import full_size, verdict
 from bench.bench_apply import BINDS_PER_CALLBACK, apply_real, config_for_apply
-from ringrx_iac.demo import Simulator, admin
+from ringrx_iac.harness import SimulatorProcess, admin
 from ringrx_iac.simulator.seed import generate_seed
 
 PARALLELISM = 16
@@ -37,7 +37,7 @@ def _case(limit: int, headers: bool | None) -> list[str]:
         seed_path.write_text(json.dumps(seed), encoding="utf-8")
         config = Path(tmp) / "callbacks.yaml"
         config.write_text(config_for_apply(seed, callbacks), encoding="utf-8")
-        sim = Simulator(["--seed", str(seed_path), "--rate-limit", str(limit)])
+        sim = SimulatorProcess(["--seed", str(seed_path), "--rate-limit", str(limit)])
         try:
             sim.start()
             faults = {

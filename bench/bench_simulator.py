@@ -19,7 +19,7 @@ import httpx
 
 from bench import verdict
 from ringrx_iac.api import endpoints as ep
-from ringrx_iac.demo import DEFAULT_SIM_ENV, Simulator
+from ringrx_iac.harness import DEFAULT_SIM_ENV, SimulatorProcess
 
 GOAL_RPS = 1000.0
 PROCESSES = 2
@@ -76,7 +76,7 @@ async def _httpx_load(base_url: str, token: str) -> float:
 
 def run() -> list[str]:
     """The benchmark's report lines."""
-    sim = Simulator()
+    sim = SimulatorProcess()
     try:
         sim.start()
         token = _token(sim.base_url)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from ringrx_iac.demo import mask_headers
+from ringrx_iac.harness import mask_headers
 
 
 def test_demo_runs_every_step_with_the_expected_exit_codes() -> None:

@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"render"},
     {"notify"},
     {"simulator"},
+    {"harness"},
     {"demo", "demo_fleet", "fleet"},
     {"cli"},
     {"entry"},

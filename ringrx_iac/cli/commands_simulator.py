@@ -10,9 +10,10 @@ from types import FrameType
 
 import click
 
+from ringrx_iac.api.credentials import is_loopback_host
 from ringrx_iac.simulator.faults import FaultError
 from ringrx_iac.simulator.seed import SeedError
-from ringrx_iac.simulator.server import SimulatorError, SimulatorServer, is_loopback
+from ringrx_iac.simulator.server import SimulatorError, SimulatorServer
 
 
 @click.command("simulator")
@@ -75,7 +76,7 @@ def simulator(
 
     Prints RINGRX_BASE_URL and the demo API key as shell-style lines on start.
     """
-    if not allow_remote and not is_loopback(host):
+    if not allow_remote and not is_loopback_host(host):
         raise click.UsageError(
             f"--host {host}: the simulator serves loopback only (or --allow-remote)"
         )

@@ -68,7 +68,7 @@ class DesiredCallback:
 
 
 @dataclass(frozen=True)
-class Safety:
+class SafetyLimits:
     """The apply guards of the config."""
 
     max_delete_percent: float = 30
@@ -87,7 +87,7 @@ class Safety:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Safety:
+    def from_dict(cls, data: Mapping[str, Any] | None) -> SafetyLimits:
         data = data or {}
         return cls(
             max_delete_percent=float(data.get("max_delete_percent", 30)),
@@ -104,7 +104,7 @@ class DesiredState:
 
     callbacks: list[DesiredCallback]
     ignore: tuple[str, ...] = ()
-    safety: Safety = field(default_factory=Safety)
+    safety: SafetyLimits = field(default_factory=SafetyLimits)
     policy: DestinationPolicy = field(default_factory=DestinationPolicy)
     no_purge: tuple[str, ...] = ()  # live callbacks not in the YAML matching these stay
     # Fields that held a literal secret that a plan file could not keep ("callback: field").
@@ -173,7 +173,7 @@ class DesiredState:
         return cls(
             callbacks=callbacks,
             ignore=tuple(data.get("ignore") or ()),
-            safety=Safety.from_dict(data.get("safety")),
+            safety=SafetyLimits.from_dict(data.get("safety")),
             policy=DestinationPolicy.from_dict(data.get("policy")),
             no_purge=tuple(data.get("no_purge") or ()),
             literal_secrets=tuple(data.get("literal_secrets") or ()),
@@ -225,7 +225,7 @@ def from_config(config: Config) -> DesiredState:
     return DesiredState(
         callbacks=callbacks,
         ignore=tuple(config.ignore),
-        safety=Safety(
+        safety=SafetyLimits(
             max_delete_percent=config.safety.max_delete_percent,
             protected=tuple(config.safety.protected),
             max_reroute_percent=config.safety.max_reroute_percent,

@@ -21,7 +21,7 @@ from typing import Any
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.policy import DestinationPolicy, url_origin
 from ringrx_iac.reconcile.changes import Bind, Change, Delete, Rebind, Replace, Unbind, Update
-from ringrx_iac.reconcile.desired import Safety
+from ringrx_iac.reconcile.desired import SafetyLimits
 from ringrx_iac.reconcile.live import LiveCallback, LiveState
 
 
@@ -231,7 +231,7 @@ def _reroute(
     impact.reroutes.append(Reroute(name, ident, str(old), str(new), old.host, new.host, counted))
 
 
-def violations(impact: Impact, safety: Safety) -> list[Diagnostic]:
+def violations(impact: Impact, safety: SafetyLimits) -> list[Diagnostic]:
     """RRX722 / RRX723: the reroute and unbind thresholds (apply refuses without --force)."""
     found: list[Diagnostic] = []
     counted = impact.counted_reroutes

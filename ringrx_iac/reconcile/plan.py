@@ -21,7 +21,7 @@ from ringrx_iac import __version__
 from ringrx_iac.config.safefile import MAX_CONFIG_BYTES, FileLimitError, read_limited
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.changes import ACTIONS, Change
-from ringrx_iac.reconcile.desired import DesiredState, Safety
+from ringrx_iac.reconcile.desired import DesiredState, SafetyLimits
 from ringrx_iac.reconcile.impact import Impact, violations
 from ringrx_iac.reconcile.plan_seal import INTEGRITY_KEY, integrity, seal_secrets
 from ringrx_iac.redact import redact
@@ -37,7 +37,7 @@ class Plan:
     changes: list[Change]
     live_fingerprint: str
     desired_fingerprint: str
-    safety: Safety = field(default_factory=Safety)
+    safety: SafetyLimits = field(default_factory=SafetyLimits)
     managed_count: int = 0
     warnings: list[Diagnostic] = field(default_factory=list)
     errors: list[Diagnostic] = field(default_factory=list)

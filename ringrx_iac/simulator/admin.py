@@ -19,7 +19,6 @@ No authentication; answered only to loopback clients. Bodies and answers are JSO
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from typing import Any, Protocol
 
@@ -28,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 
 from ringrx_iac.api import endpoints as ep
+from ringrx_iac.api.credentials import is_loopback_host
 from ringrx_iac.simulator import events
 from ringrx_iac.simulator.auth import Authority
 from ringrx_iac.simulator.faults import FaultError, Faults
@@ -54,10 +54,7 @@ NOT_FOUND = {"errors": ["Not Found"]}
 
 def _is_loopback(request: Request) -> bool:
     host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host in ("localhost", "testclient")
+    return host == "testclient" or is_loopback_host(host)  # testclient: starlette's TestClient
 
 
 async def _body(request: Request) -> Any:

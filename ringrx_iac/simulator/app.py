@@ -43,6 +43,7 @@ STATUS_TEXT = {
 }
 CACHE_MIN_ITEMS = 1000
 PUBLIC_PATHS = (ep.TOKEN_PATH, ep.REFRESH_PATH)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -112,7 +113,16 @@ class Simulator:
         self._stats_lock = threading.Lock()
         self._list_cache: dict[str, tuple[int, bytes]] = {}
         self._templates = [(compile_path(t)[0], t) for t in _api_templates()]
-        self.router = Router(routes=self._api_routes() + admin_routes(self), default=_not_found)
+        api = self._api_routes()
+        # (method, template) of every write route: a read-only key is refused these, in _route.
+        self._writes = {
+            (method, route.path)
+            for route in api
+            if isinstance(route, Route) and route.path not in PUBLIC_PATHS
+            for method in route.methods or ()
+            if method in WRITE_METHODS
+        }
+        self.router = Router(routes=api + admin_routes(self), default=_not_found)
 
     def close(self) -> None:
         """Write pending state to the ``--state`` file (idempotent; call on shutdown)."""
@@ -149,7 +159,7 @@ class Simulator:
         if decision.rate is not None:
             send = _with_headers(send, _rate_headers(decision.rate))
         if decision.passthrough:
-            await self.router(scope, receive, send)
+            await self._route(scope, receive, send)
             return
         await self._faulty(decision, scope, receive, send)
 
@@ -159,7 +169,7 @@ class Simulator:
             async def swallow(message: Message) -> None:
                 return None
 
-            await self.router(scope, receive, swallow)
+            await self._route(scope, receive, swallow)
         if decision.drop:
             await _drop_connection(send)
             return
@@ -169,6 +179,15 @@ class Simulator:
             headers = {"Retry-After": "1"}
         body = {ep.ERRORS_FIELD: [STATUS_TEXT.get(status, "Simulated failure")]}
         await error(status, body, headers)(scope, receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The API router; THE read-only check: a read-only key's write answers 403."""
+        principal: Principal | None = scope.get("state", {}).get("principal")
+        write = (scope["method"], self.template(scope["path"])) in self._writes
+        if write and principal is not None and principal.read_only:
+            await error(403, FORBIDDEN)(scope, receive, send)
+            return
+        await self.router(scope, receive, send)
 
     def template(self, path: str) -> str:
         """The route template a path matches (for stats and ``fail_next``), else the path."""
@@ -216,8 +235,6 @@ class Simulator:
             return error(401, {ep.ERROR_FIELD: "Not Authenticated"})
 
     async def delete_key(self, request: Request) -> Response:
-        if _principal(request).read_only:
-            return error(403, FORBIDDEN)
         try:
             key = self.state.delete_key(request.path_params["token"])
         except NotFound:
@@ -237,8 +254,6 @@ class Simulator:
             return error(404, NOT_FOUND)
 
     async def create_callback(self, request: Request) -> Response:
-        if _principal(request).read_only:
-            return error(403, FORBIDDEN)
         try:
             fields = await _rooted(request, ep.CALLBACK_ROOT_KEY)
             return JSONResponse(self.state.create_callback(fields))
@@ -246,8 +261,6 @@ class Simulator:
             return invalid(exc.errors)
 
     async def update_callback(self, request: Request) -> Response:
-        if _principal(request).read_only:
-            return error(403, FORBIDDEN)
         try:
             cb_id = _path_id(request)
             self.state.get_callback(cb_id)
@@ -259,8 +272,6 @@ class Simulator:
             return invalid(exc.errors)
 
     async def delete_callback(self, request: Request) -> Response:
-        if _principal(request).read_only:
-            return error(403, FORBIDDEN)
         try:
             self.state.delete_callback(_path_id(request))
         except NotFound:
@@ -288,8 +299,6 @@ class Simulator:
         spec = ep.TARGETS[kind]
 
         async def handler(request: Request) -> Response:
-            if _principal(request).read_only:
-                return error(403, FORBIDDEN)
             try:
                 target_id = _path_id(request)
                 target = self.state.get_target(kind, target_id)

@@ -9,7 +9,6 @@ with SimulatorServer() as sim:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import threading
 import time
@@ -19,6 +18,7 @@ from typing import Any
 
 import uvicorn
 
+from ringrx_iac.api.credentials import is_loopback_host
 from ringrx_iac.simulator.app import Simulator
 from ringrx_iac.simulator.faults import Faults
 from ringrx_iac.simulator.seed import SeedSource
@@ -29,16 +29,6 @@ STARTUP_TIMEOUT = 10.0
 
 class SimulatorError(RuntimeError):
     """The simulator could not start (port in use, bad host, bad seed...)."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address or ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SimulatorServer:
@@ -61,7 +51,7 @@ class SimulatorServer:
         random_seed: int | None = None,
         allow_remote: bool = False,
     ) -> None:
-        if not allow_remote and not is_loopback(host):
+        if not allow_remote and not is_loopback_host(host):
             raise SimulatorError(f"refusing to serve on {host!r}: the simulator is loopback only")
         faults = Faults(seed=random_seed)
         faults.update(
