@@ -73,26 +73,51 @@ def _bad(message: str, status: int = 422) -> JSONResponse:
 
 def admin_routes(sim: Simulated) -> list[BaseRoute]:
     """The ``/_sim`` routes bound to one simulator."""
+    return AdminApi(sim).routes()
 
-    async def state(request: Request) -> Response:
+
+class AdminApi:
+    """The admin API of one simulator: one method per route, like the RingRx API handlers."""
+
+    def __init__(self, sim: Simulated) -> None:
+        self.sim = sim
+
+    def routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = [
+            Route("/state", self.state, methods=["GET"]),
+            Route("/reset", self.reset, methods=["POST"]),
+            Route("/seed", self.seed, methods=["POST"]),
+            Route("/callbacks", self.create_callback, methods=["POST"]),
+            Route("/callbacks/{id}", self.callback, methods=["GET", "PATCH", "DELETE"]),
+            Route("/targets/{kind}/{id}", self.target, methods=["PATCH"]),
+            Route("/faults", self.faults, methods=["GET", "POST"]),
+            Route("/stats", self.stats, methods=["GET"]),
+            Route("/stats/reset", self.reset_stats, methods=["POST"]),
+            Route("/events/{type}", self.fire, methods=["POST"]),
+            Route("/deliveries", self.deliveries, methods=["GET", "DELETE"]),
+        ]
+        router = Router(routes=routes, default=_not_found)
+        return [Mount("/_sim", app=_LoopbackOnly(router))]
+
+    async def state(self, request: Request) -> Response:
         secrets = request.query_params.get("secrets") in ("1", "true", "yes")
-        return JSONResponse(sim.state.snapshot(secrets=secrets))
+        return JSONResponse(self.sim.state.snapshot(secrets=secrets))
 
-    async def reset(request: Request) -> Response:
-        sim.reset()
+    async def reset(self, request: Request) -> Response:
+        self.sim.reset()
         return JSONResponse({"ok": True})
 
-    async def seed(request: Request) -> Response:
+    async def seed(self, request: Request) -> Response:
         body = await _body(request)
         if not isinstance(body, dict):
             return _bad("the body must be a JSON seed object")
         try:
-            sim.reset(body)
+            self.sim.reset(body)
         except SeedError as exc:
             return _bad(str(exc))
         return JSONResponse({"ok": True})
 
-    async def create_callback(request: Request) -> Response:
+    async def create_callback(self, request: Request) -> Response:
         body = await _body(request)
         if isinstance(body, dict) and isinstance(body.get(ep.CALLBACK_ROOT_KEY), dict):
             body = body[ep.CALLBACK_ROOT_KEY]
@@ -100,36 +125,36 @@ def admin_routes(sim: Simulated) -> list[BaseRoute]:
             return _bad("the body must be a JSON object of callback fields")
         fields = {k: v for k, v in body.items() if k not in (F_ID, CREATED_AT, UPDATED_AT)}
         cb_id = body.get(F_ID)
-        if cb_id is not None and (not isinstance(cb_id, int) or cb_id in sim.state.callbacks):
+        if cb_id is not None and (not isinstance(cb_id, int) or cb_id in self.sim.state.callbacks):
             return _bad(f"id {cb_id!r} is not a free integer id")
         try:
-            return JSONResponse(sim.state.create_callback(fields, cb_id=cb_id))
+            return JSONResponse(self.sim.state.create_callback(fields, cb_id=cb_id))
         except Invalid as exc:
             return JSONResponse({"errors": exc.errors}, status_code=422)
 
-    async def callback(request: Request) -> Response:
+    async def callback(self, request: Request) -> Response:
         raw = request.path_params["id"]
         if not raw.isdigit():
             return JSONResponse(NOT_FOUND, status_code=404)
         cb_id = int(raw)
         try:
             if request.method == "DELETE":
-                sim.state.delete_callback(cb_id)
+                self.sim.state.delete_callback(cb_id)
                 return Response(status_code=204)
             if request.method == "GET":
-                return JSONResponse(sim.state.get_callback(cb_id))
+                return JSONResponse(self.sim.state.get_callback(cb_id))
             body = await _body(request)
             if isinstance(body, dict) and isinstance(body.get(ep.CALLBACK_ROOT_KEY), dict):
                 body = body[ep.CALLBACK_ROOT_KEY]
             if not isinstance(body, dict):
                 return _bad("the body must be a JSON object of callback fields")
-            return JSONResponse(sim.state.update_callback(cb_id, body, allow_type_change=True))
+            return JSONResponse(self.sim.state.update_callback(cb_id, body, allow_type_change=True))
         except NotFound:
             return JSONResponse(NOT_FOUND, status_code=404)
         except Invalid as exc:
             return JSONResponse({"errors": exc.errors}, status_code=422)
 
-    async def target(request: Request) -> Response:
+    async def target(self, request: Request) -> Response:
         kind = request.path_params["kind"]
         raw = request.path_params["id"]
         if kind not in ep.TARGETS or not raw.isdigit():
@@ -141,11 +166,11 @@ def admin_routes(sim: Simulated) -> list[BaseRoute]:
         if not isinstance(body, dict):
             return _bad("the body must be a JSON object of target fields")
         try:
-            return JSONResponse(sim.state.patch_target(kind, int(raw), body))
+            return JSONResponse(self.sim.state.patch_target(kind, int(raw), body))
         except NotFound:
             return JSONResponse(NOT_FOUND, status_code=404)
 
-    async def faults(request: Request) -> Response:
+    async def faults(self, request: Request) -> Response:
         if request.method == "POST":
             body = await _body(request)
             if not isinstance(body, dict):
@@ -155,57 +180,42 @@ def admin_routes(sim: Simulated) -> list[BaseRoute]:
                     value = body["token_lifetime"]
                     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                         raise FaultError("token_lifetime: must be a positive number of seconds")
-                sim.faults.update(body)
+                self.sim.faults.update(body)
             except (FaultError, TypeError, ValueError) as exc:
                 return _bad(str(exc))
             if "token_lifetime" in body:
-                sim.authority.token_lifetime = float(body["token_lifetime"])
-        data = sim.faults.to_dict()
-        data["token_lifetime"] = sim.authority.token_lifetime
+                self.sim.authority.token_lifetime = float(body["token_lifetime"])
+        data = self.sim.faults.to_dict()
+        data["token_lifetime"] = self.sim.authority.token_lifetime
         return JSONResponse(data)
 
-    async def stats(request: Request) -> Response:
-        return JSONResponse(sim.stats_snapshot())
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(self.sim.stats_snapshot())
 
-    async def reset_stats(request: Request) -> Response:
-        sim.reset_stats()
-        return JSONResponse(sim.stats_snapshot())
+    async def reset_stats(self, request: Request) -> Response:
+        self.sim.reset_stats()
+        return JSONResponse(self.sim.stats_snapshot())
 
-    async def fire(request: Request) -> Response:
+    async def fire(self, request: Request) -> Response:
         body = await _body(request)
         if not isinstance(body, dict):
             return _bad("the body must be a JSON object: {target?, payload?, file?}")
         try:
-            done = await events.fire(sim.state, request.path_params["type"], body)
+            done = await events.fire(self.sim.state, request.path_params["type"], body)
         except events.EventError as exc:
             return JSONResponse({"errors": exc.errors}, status_code=exc.status)
-        sim.record_deliveries(done)
+        self.sim.record_deliveries(done)
         return JSONResponse({"deliveries": done})
 
-    async def deliveries(request: Request) -> Response:
+    async def deliveries(self, request: Request) -> Response:
         if request.method == "DELETE":
-            sim.deliveries.clear()
+            self.sim.deliveries.clear()
             return Response(status_code=204)
-        return JSONResponse(list(sim.deliveries))
+        return JSONResponse(list(self.sim.deliveries))
 
-    routes: list[BaseRoute] = [
-        Route("/state", state, methods=["GET"]),
-        Route("/reset", reset, methods=["POST"]),
-        Route("/seed", seed, methods=["POST"]),
-        Route("/callbacks", create_callback, methods=["POST"]),
-        Route("/callbacks/{id}", callback, methods=["GET", "PATCH", "DELETE"]),
-        Route("/targets/{kind}/{id}", target, methods=["PATCH"]),
-        Route("/faults", faults, methods=["GET", "POST"]),
-        Route("/stats", stats, methods=["GET"]),
-        Route("/stats/reset", reset_stats, methods=["POST"]),
-        Route("/events/{type}", fire, methods=["POST"]),
-        Route("/deliveries", deliveries, methods=["GET", "DELETE"]),
-    ]
 
-    async def not_found(scope: Any, receive: Any, send: Any) -> None:
-        await JSONResponse(NOT_FOUND, status_code=404)(scope, receive, send)
-
-    return [Mount("/_sim", app=_LoopbackOnly(Router(routes=routes, default=not_found)))]
+async def _not_found(scope: Any, receive: Any, send: Any) -> None:
+    await JSONResponse(NOT_FOUND, status_code=404)(scope, receive, send)
 
 
 class _LoopbackOnly:
