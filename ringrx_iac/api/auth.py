@@ -27,13 +27,11 @@ from ringrx_iac.api import endpoints
 from ringrx_iac.api.credentials import ENV_OTP, ApiKeyCredentials, Credentials
 from ringrx_iac.api.errors import (
     AuthenticationError,
-    RateLimitError,
     RingRxError,
-    ServerError,
     TransportError,
     UnexpectedResponseError,
 )
-from ringrx_iac.api.retry import parse_retry_after
+from ringrx_iac.api.responses import error_for, json_body
 
 # Statuses of /auth/refresh meaning "this refresh token is no good": authenticate afresh.
 _REFRESH_REJECTED = frozenset({400, 401, 403, 404, 422})
@@ -45,13 +43,6 @@ _REFRESH_MAX_MARGIN = 30.0
 def is_auth_path(path: str) -> bool:
     """True for the token endpoints, which carry credentials and need no bearer token."""
     return path.endswith(endpoints.TOKEN_PATH) or path.endswith(endpoints.REFRESH_PATH)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 class RingRxAuth(httpx.Auth):
@@ -159,7 +150,7 @@ class RingRxAuth(httpx.Auth):
             )
 
     def _store(self, response: httpx.Response, request: httpx.Request) -> None:
-        data = _json(response)
+        data = json_body(response)
         access = data.get(endpoints.TOKEN_ACCESS_FIELD) if isinstance(data, dict) else None
         if not isinstance(access, str) or not access:
             raise UnexpectedResponseError(
@@ -216,7 +207,7 @@ class RingRxAuth(httpx.Auth):
                 self._store(response, refresh_request)
                 return
             if response.status_code not in _REFRESH_REJECTED:
-                raise _transient_error(response, refresh_request)
+                raise error_for(response, refresh_request, token_endpoint=True)
             self._refresh = None  # spent or expired: authenticate from the start
         self.stats["token"] += 1
         token_request = self._auth_request(
@@ -235,10 +226,10 @@ class RingRxAuth(httpx.Auth):
                 status=response.status_code,
             )
             raise self._failure
-        raise _transient_error(response, token_request)
+        raise error_for(response, token_request, token_endpoint=True)
 
     def _rejection_message(self, response: httpx.Response) -> str:
-        data = _json(response)
+        data = json_body(response)
         otp_required = isinstance(data, dict) and data.get(endpoints.OTP_REQUIRED_FIELD) is True
         creds = self._credentials
         if otp_required and not isinstance(creds, ApiKeyCredentials):
@@ -271,28 +262,3 @@ def _seconds(value: Any) -> float | None:
     except ValueError:
         return None
     return seconds if 0 < seconds < float("inf") else None
-
-
-def _transient_error(response: httpx.Response, request: httpx.Request) -> RingRxError:
-    """An error of a token endpoint that is neither success nor rejection (429, 5xx, ...)."""
-    method, path, status = request.method, request.url.path, response.status_code
-    if status == 429:
-        return RateLimitError(
-            "rate limited (429) while obtaining an access token",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            method=method,
-            path=path,
-        )
-    if status >= 500:
-        return ServerError(
-            f"server error ({status}) while obtaining an access token",
-            method=method,
-            path=path,
-            status=status,
-        )
-    return UnexpectedResponseError(
-        f"unexpected answer ({status}) while obtaining an access token",
-        method=method,
-        path=path,
-        status=status,
-    )

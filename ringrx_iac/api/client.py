@@ -24,22 +24,18 @@ from ringrx_iac.api.auth import RingRxAuth
 from ringrx_iac.api.credentials import ENV_BASE_URL, ClientSettings
 from ringrx_iac.api.debuglog import enable_debug_logging, log_request, log_response
 from ringrx_iac.api.errors import (
-    AuthenticationError,
-    NotFoundError,
-    PermissionDeniedError,
     RateLimitError,
     ReadOnlyError,
     RingRxError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
-    ValidationError,
-    field_errors_from_body,
 )
 from ringrx_iac.api.headers import parse_headers
 from ringrx_iac.api.limits import LimitedTransport
 from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
 from ringrx_iac.api.ratelimit import RateLimitedTransport, RateLimiter
+from ringrx_iac.api.responses import error_for, json_body
 from ringrx_iac.api.retry import RetryBudget, parse_retry_after
 from ringrx_iac.api.transport import ConnectionPerWorkerTransport
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
@@ -79,57 +75,6 @@ def _write_refuser(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:
             )
 
     return refuse_writes
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _error_for(response: httpx.Response) -> RingRxError:
-    """The typed error for a non-2xx answer."""
-    method, path, status = response.request.method, response.request.url.path, response.status_code
-    body = _json_or_none(response)
-    if status == 401:
-        return AuthenticationError(
-            "RingRx rejected the access token even after re-authenticating (401)",
-            method=method,
-            path=path,
-            status=status,
-        )
-    if status == 403:
-        return PermissionDeniedError(
-            "permission denied (403): the user behind these credentials may not do this",
-            method=method,
-            path=path,
-            status=status,
-        )
-    if status == 404:
-        return NotFoundError("not found (404)", method=method, path=path, status=status)
-    if status == 422:
-        return ValidationError(field_errors_from_body(body), method=method, path=path)
-    if status == 429:
-        return RateLimitError(
-            "rate limited by RingRx (429) and out of retries; try again later or lower "
-            "--parallelism",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            method=method,
-            path=path,
-        )
-    if status >= 500:
-        return ServerError(
-            f"RingRx server error ({status}); it persisted through the retries",
-            method=method,
-            path=path,
-            status=status,
-        )
-    detail = field_errors_from_body(body).get("base")
-    suffix = f": {'; '.join(detail)}" if detail else ""
-    return UnexpectedResponseError(
-        f"unexpected answer ({status}){suffix}", method=method, path=path, status=status
-    )
 
 
 def _transport_error(
@@ -266,7 +211,7 @@ class RingRxClient:
                     return response
                 if status == 404 and missing_ok_after_retry and ambiguous_before:
                     return response
-                error = _error_for(response)
+                error = error_for(response, response.request)
                 if status == 429:
                     delay = parse_retry_after(response.headers.get("Retry-After"))
                 elif status_may_have_reached(status):
@@ -459,7 +404,7 @@ class RingRxClient:
         body = {target.root_key: {target.binding_field: callback_id}}
         path = target.item_path.format(id=target_id)
         response = await self._send("bind", "PATCH", path, json=body)
-        data = _json_or_none(response)
+        data = json_body(response)
         if isinstance(data, dict) and endpoints.TARGET_ID_FIELD in data:
             return target_from_wire(kind, data)
         return RemoteTarget(kind=kind, id=target_id, callback_id=callback_id)
