@@ -287,7 +287,10 @@ def parse(
                 1,
             )
         )
-    builder = _Builder(yaml, filename, _count_nodes(node), positions)
+    # Without an anchor there is no alias, so no node is built twice and the alias bound
+    # cannot be reached: counting the nodes (1-2 s at 20,000 callbacks) is then skipped.
+    distinct = _count_nodes(node) if _may_have_anchor(text) else None
+    builder = _Builder(yaml, filename, distinct, positions)
     try:
         data = builder.build(node, ())
     except RecursionError:
@@ -299,6 +302,16 @@ def parse(
 
 def _source_position(positions: LineMap | None, line: int, column: int) -> tuple[int, int]:
     return positions.position(line, column) if positions else (line, column)
+
+
+# An anchor (``&name``) starts a node: after the start of the text, whitespace, a flow
+# indicator or ``:`` (flow ``"a":&x 1``). A ``&`` elsewhere (``?a=1&b=2``) is no anchor.
+_ANCHOR_RE = re.compile(r"(?<![^\s\[{,:\ufeff])&")
+
+
+def _may_have_anchor(text: str) -> bool:
+    """False only when ``text`` surely defines no anchor (so it has no alias either)."""
+    return "&" in text and _ANCHOR_RE.search(text) is not None
 
 
 def _count_nodes(root: Node) -> int:
@@ -323,14 +336,19 @@ class _Builder:
     """Turns a node graph into plain values and a source map."""
 
     def __init__(
-        self, yaml: YAML, filename: str, distinct: int, positions: LineMap | None = None
+        self, yaml: YAML, filename: str, distinct: int | None, positions: LineMap | None = None
     ) -> None:
+        """``distinct``: the document's node count, None when it has no alias (no bound)."""
         self.constructor = yaml.constructor
         self.positions = positions
         self.filename = filename
         self.sources = SourceMap(root=Location(filename, 1, 1))
         self.problems: list[YamlProblem] = []
-        self.limit = distinct * ALIAS_EXPANSION_FACTOR + ALIAS_EXPANSION_SLACK
+        self.limit = (
+            float("inf")
+            if distinct is None
+            else distinct * ALIAS_EXPANSION_FACTOR + ALIAS_EXPANSION_SLACK
+        )
         self.visited = 0
         self.active: set[int] = set()
 
@@ -458,20 +476,19 @@ class _Builder:
         result[path[-1]] = self.build(value, path)
 
     def _value_loc(self, node: Node, path: KeyPath) -> Location:
-        loc = self.loc(node)
-        if isinstance(node, ScalarNode) and node.start_mark.line == node.end_mark.line:
+        mark = node.start_mark
+        if isinstance(node, ScalarNode) and mark.line == node.end_mark.line:
             style = node.style
             if style not in ('"', "'") and style:
-                return loc
+                return self.loc(node)
             quoted = 1 if style else 0
             if self.positions is not None:
-                mark = node.start_mark
                 output = (self.positions, mark.line + 1, mark.column + 1 + quoted)
                 self.sources.rendered[path] = output
-                return Location(loc.file, *self.positions.position(*output[1:]))
+                return Location(self.filename, *self.positions.position(*output[1:]))
             self.sources.inline.add(path)
-            return Location(loc.file, loc.line, loc.column + quoted)
-        return loc
+            return Location(self.filename, mark.line + 1, mark.column + 1 + quoted)
+        return self.loc(node)
 
     def key(self, node: Node, tag: str | None = None) -> Any:
         if not isinstance(node, ScalarNode):
