@@ -14,6 +14,8 @@ _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # A "placeholder" spanning one of these was never closed: "{from&to={to}".
 _URL_SEPARATORS = ("&", "?", "/", "=", "#")
 _LOOSE_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
+# The only characters the scanner acts on: everything between them is skipped at once.
+_SPECIAL_RE = re.compile(r"[${}]")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,12 @@ def scan(text: str) -> tuple[list[Placeholder], list[BraceProblem]]:
     if "{" not in text and "}" not in text:
         return found, problems
     i, n = 0, len(text)
+    special = _SPECIAL_RE.search
     while i < n:
+        next_special = special(text, i)
+        if next_special is None:
+            break
+        i = next_special.start()
         ch = text[i]
         if ch == "$" and text.startswith("${", i):
             close = text.find("}", i + 2)

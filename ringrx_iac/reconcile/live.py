@@ -69,15 +69,23 @@ def _callback(remote: RemoteCallback) -> LiveCallback:
     )
 
 
-def _target(remote: RemoteTarget) -> LiveTarget:
-    endpoint = TARGETS[remote.kind]
-    keys = {k: str(v) for k, v in remote.keys.items() if v is not None}
-    primary = keys.get(endpoint.natural_keys[0], "")
-    if endpoint.is_phone_number:
-        primary = normalise_phone(primary)
-    elif not primary:
-        primary = next((keys[k] for k in endpoint.natural_keys if keys.get(k)), str(remote.id))
-    return LiveTarget(remote.kind, remote.id, primary, keys, remote.callback_id)
+def _targets(kind: str, remotes: Iterable[RemoteTarget]) -> list[LiveTarget]:
+    """The live targets of one kind (the endpoint's facts looked up once per kind)."""
+    endpoint = TARGETS[kind]
+    natural = endpoint.natural_keys
+    first = natural[0]
+    is_phone = endpoint.is_phone_number
+    out: list[LiveTarget] = []
+    append = out.append
+    for remote in remotes:
+        keys = {k: str(v) for k, v in remote.keys.items() if v is not None}
+        primary = keys.get(first, "")
+        if is_phone:
+            primary = normalise_phone(primary)
+        elif not primary:
+            primary = next((keys[k] for k in natural if keys.get(k)), str(remote.id))
+        append(LiveTarget(remote.kind, remote.id, primary, keys, remote.callback_id))
+    return out
 
 
 @dataclass
@@ -171,5 +179,5 @@ def normalise(account: RemoteAccount) -> LiveState:
     """``RemoteAccount`` -> :class:`LiveState` (without the account lock: never managed)."""
     return LiveState(
         callbacks=[_callback(cb) for cb in account.callbacks if not is_lock(cb.name)],
-        targets={kind: [_target(t) for t in ts] for kind, ts in account.targets.items()},
+        targets={kind: _targets(kind, ts) for kind, ts in account.targets.items()},
     )
