@@ -427,7 +427,10 @@ class _Builder:
             if key_tag == _MERGE:
                 merges.append(value_node)
                 continue
-            key = self.key(key_node, key_tag)
+            if key_tag == _STR and type(key_node) is ScalarNode:
+                key = key_node.value  # the usual key: a plain string (as self.key)
+            else:
+                key = self.key(key_node, key_tag)
             key_loc = self.loc(key_node)
             if key in first:
                 prev = first[key]

@@ -78,7 +78,11 @@ def _targets(kind: str, remotes: Iterable[RemoteTarget]) -> list[LiveTarget]:
     out: list[LiveTarget] = []
     append = out.append
     for remote in remotes:
-        keys = {k: str(v) for k, v in remote.keys.items() if v is not None}
+        keys = remote.keys  # shared when already all strings (as the client decodes them)
+        for value in keys.values():
+            if type(value) is not str:
+                keys = {k: str(v) for k, v in remote.keys.items() if v is not None}
+                break
         primary = keys.get(first, "")
         if is_phone:
             primary = normalise_phone(primary)
