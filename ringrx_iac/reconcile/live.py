@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ringrx_iac.api.endpoints import MASKED_PASSWORDS, TARGETS
+from ringrx_iac.api.endpoints import TARGETS
 from ringrx_iac.api.headers import parse_headers
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.phone import to_e164
@@ -55,7 +55,6 @@ def normalise_phone(value: str) -> str:
 
 
 def _callback(remote: RemoteCallback) -> LiveCallback:
-    password = None if remote.auth_password in MASKED_PASSWORDS else remote.auth_password
     return LiveCallback(
         id=remote.id,
         name=remote.name,
@@ -64,7 +63,7 @@ def _callback(remote: RemoteCallback) -> LiveCallback:
         headers=parse_headers(remote.custom_headers),
         use_basic_auth=bool(remote.use_basic_auth),
         username=remote.auth_username or None,
-        password=password,
+        password=remote.auth_password,
         raw_headers=remote.custom_headers or "",
     )
 
