@@ -87,36 +87,13 @@ class RingRxAuth(httpx.Auth):
         for _ in range(2):  # the request, then at most one retry after a 401
             self._raise_if_failed(request)
             if self._needs_renewal(rejected_generation):
-                seen_attempts = self._renewal_attempts
-                async with self._lock:
-                    self._raise_if_failed(request)
-                    self._raise_if_renewal_failed_meanwhile(seen_attempts)
-                    if self._needs_renewal(rejected_generation):
-                        # Until the renewal completes, assume the worst: the token request
-                        # never got an answer (httpx closes this generator on such errors).
-                        outcome: RingRxError | None = TransportError(
-                            "no answer while obtaining an access token (connection failed "
-                            "or timed out)",
-                            method="POST",
-                            path=endpoints.TOKEN_PATH,
-                        )
-                        try:
-                            renewal = self._renew(request)
-                            auth_request = await renewal.__anext__()
-                            while True:
-                                auth_response = yield auth_request
-                                await auth_response.aread()
-                                try:
-                                    auth_request = await renewal.asend(auth_response)
-                                except StopAsyncIteration:
-                                    break
-                            outcome = None
-                        except RingRxError as exc:
-                            outcome = exc
-                            raise
-                        finally:
-                            self._renewal_attempts += 1
-                            self._renewal_error = outcome
+                renewal = self._locked_renewal(request, rejected_generation)
+                try:
+                    auth_request = await _step(renewal, None)
+                    while auth_request is not None:
+                        auth_request = await _step(renewal, (yield auth_request))
+                finally:
+                    await renewal.aclose()  # on an abandoned flow too: release the lock
             rejected_generation = self._generation
             assert self._access is not None
             request.headers["Authorization"] = f"Bearer {self._access}"
@@ -124,6 +101,38 @@ class RingRxAuth(httpx.Auth):
             if response.status_code != 401:
                 return
             await response.aread()
+
+    async def _locked_renewal(
+        self, request: httpx.Request, rejected_generation: int | None
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Renew under the lock, unless a request that held it first renewed or failed."""
+        seen_attempts = self._renewal_attempts
+        async with self._lock:
+            self._raise_if_failed(request)
+            self._raise_if_renewal_failed_meanwhile(seen_attempts)
+            if not self._needs_renewal(rejected_generation):
+                return
+            # Until the renewal completes, assume the worst: the token request never got
+            # an answer (httpx closes the flow on such errors).
+            outcome: RingRxError | None = TransportError(
+                "no answer while obtaining an access token (connection failed or timed out)",
+                method="POST",
+                path=endpoints.TOKEN_PATH,
+            )
+            try:
+                renewal = self._renew(request)
+                auth_request = await _step(renewal, None)
+                while auth_request is not None:
+                    auth_response = yield auth_request
+                    await auth_response.aread()
+                    auth_request = await _step(renewal, auth_response)
+                outcome = None
+            except RingRxError as exc:
+                outcome = exc
+                raise
+            finally:
+                self._renewal_attempts += 1
+                self._renewal_error = outcome
 
     # -- token state -------------------------------------------------------------------
 
@@ -262,3 +271,15 @@ def _seconds(value: Any) -> float | None:
     except ValueError:
         return None
     return seconds if 0 < seconds < float("inf") else None
+
+
+async def _step(
+    flow: AsyncGenerator[httpx.Request, httpx.Response], response: httpx.Response | None
+) -> httpx.Request | None:
+    """The next request of a sub-flow (None to start it), or None once it is done."""
+    try:
+        if response is None:
+            return await flow.__anext__()
+        return await flow.asend(response)
+    except StopAsyncIteration:
+        return None
