@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -24,7 +24,6 @@ from ringrx_iac.api.debuglog import enable_debug_logging, log_request, log_respo
 from ringrx_iac.api.errors import (
     RateLimitError,
     ReadOnlyError,
-    RingRxError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
@@ -33,7 +32,7 @@ from ringrx_iac.api.limits import LimitedTransport
 from ringrx_iac.api.outcome import status_may_have_reached, transport_error_may_have_reached
 from ringrx_iac.api.ratelimit import RateLimitedTransport, RateLimiter
 from ringrx_iac.api.responses import error_for, json_body
-from ringrx_iac.api.retry import RetryBudget, parse_retry_after
+from ringrx_iac.api.retry import Failure, RetryBudget, parse_retry_after, retry
 from ringrx_iac.api.transport import ConnectionPerWorkerTransport
 from ringrx_iac.api.types import RemoteAccount, RemoteCallback, RemoteTarget
 from ringrx_iac.api.wire import (
@@ -47,15 +46,9 @@ from ringrx_iac.gcpause import gc_paused
 
 __all__ = ["ClientSettings", "RingRxClient"]
 
+T = TypeVar("T")
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class _AmbiguousFailure(Exception):
-    """A POST failed in a way that leaves open whether the server processed it."""
-
-    def __init__(self, error: RingRxError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def _write_refuser(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:
@@ -174,59 +167,58 @@ class RingRxClient:
         path: str,
         *,
         json: Any = None,
-        budget: RetryBudget | None = None,
         missing_ok_after_retry: bool = False,
     ) -> httpx.Response:
-        """Send one request with retries; return a 2xx answer or raise a typed error.
+        """Send a GET, PATCH or DELETE with retries; return a 2xx answer or raise a typed error.
 
-        GET, PATCH and DELETE are retried on 429, 5xx and transport errors. A POST is
-        retried only when it was surely not processed (429, connect errors, failures while
-        obtaining a token); otherwise `_AmbiguousFailure` is raised for the caller to settle.
+        These are retried on 429, 5xx and transport errors: sending them twice does no harm
+        (see `ringrx_iac.api.outcome`). A POST goes through `create_callback`.
         """
         self._check_writable(method, path)
-        budget = budget or RetryBudget(self.settings.retry, clock=self._clock)
-        idempotent = method != "POST"
-        ambiguous_before = False
-        while True:
-            budget.attempts += 1
-            delay: float | None = None
-            cause: BaseException | None = None
-            try:
-                async with self._semaphore:
-                    self.stats[kind] += 1
-                    response = await self._http.request(method, path, json=json)
-            except httpx.TransportError as exc:
-                error: RingRxError = _transport_error(exc, method, path, self.settings.base_url)
-                sent = transport_error_may_have_reached(exc, path)
-                if sent and not idempotent:
-                    raise _AmbiguousFailure(error) from exc
-                ambiguous_before = ambiguous_before or sent
-                cause = exc
-            except (RateLimitError, ServerError, TransportError) as exc:
-                # From the auth flow (a failed token request): this request was not sent.
-                error = exc
-                if isinstance(exc, RateLimitError):
-                    delay = exc.retry_after
-            else:
-                status = response.status_code
-                if response.is_success:
-                    return response
-                if status == 404 and missing_ok_after_retry and ambiguous_before:
-                    return response
-                error = error_for(response, response.request)
-                if status == 429:
-                    delay = parse_retry_after(response.headers.get("Retry-After"))
-                elif status_may_have_reached(status):
-                    if not idempotent:
-                        raise _AmbiguousFailure(error)
-                    ambiguous_before = True
-                else:
-                    raise error
-            if delay is None:
-                delay = self.settings.retry.backoff(budget.attempts, self._rng)
-            if not budget.allows_wait(delay):
-                raise error from cause
-            await self._sleep(delay)
+        reached = False  # may an earlier try have reached the server?
+
+        async def attempt() -> httpx.Response | Failure:
+            nonlocal reached
+            accept_404 = missing_ok_after_retry and reached
+            result = await self._try_once(kind, method, path, json, accept_404=accept_404)
+            if isinstance(result, Failure):
+                reached = reached or result.reached
+            return result
+
+        return await self._retry(attempt)
+
+    async def _try_once(
+        self, kind: str, method: str, path: str, json: Any, *, accept_404: bool = False
+    ) -> httpx.Response | Failure:
+        """Send once: a 2xx answer, a `Failure` worth retrying, or raise a final error."""
+        try:
+            async with self._semaphore:
+                self.stats[kind] += 1
+                response = await self._http.request(method, path, json=json)
+        except httpx.TransportError as exc:
+            failed = _transport_error(exc, method, path, self.settings.base_url)
+            return Failure(failed, cause=exc, reached=transport_error_may_have_reached(exc, path))
+        except (RateLimitError, ServerError, TransportError) as exc:
+            # From the auth flow (a failed token request): this request was not sent.
+            delay = exc.retry_after if isinstance(exc, RateLimitError) else None
+            return Failure(exc, delay=delay)
+        status = response.status_code
+        if response.is_success or (status == 404 and accept_404):
+            return response
+        error = error_for(response, response.request)
+        if status == 429:
+            return Failure(error, delay=parse_retry_after(response.headers.get("Retry-After")))
+        if status_may_have_reached(status):
+            return Failure(error, reached=True)
+        raise error
+
+    async def _retry(
+        self,
+        attempt: Callable[[], Awaitable[T | Failure]],
+        give_up: Callable[[Failure], Awaitable[T]] | None = None,
+    ) -> T:
+        budget = RetryBudget(self.settings.retry, clock=self._clock)
+        return await retry(attempt, budget, sleep=self._sleep, rng=self._rng, give_up=give_up)
 
     def _check_writable(self, method: str, path: str) -> None:
         """Refuse a write in read-only mode before anything is sent (the hook is the backstop)."""
@@ -322,30 +314,34 @@ class RingRxClient:
         body = {endpoints.CALLBACK_ROOT_KEY: callback_to_wire(fields)}
         self._check_writable("POST", endpoints.CALLBACKS_PATH)
         await self._ensure_baseline()
-        budget = RetryBudget(self.settings.retry, clock=self._clock)
+        ambiguous = False  # may the last POST have created the callback?
+
+        async def attempt() -> RemoteCallback | Failure:
+            nonlocal ambiguous
+            if ambiguous:  # look before sending again (after the backoff, see above)
+                found = await self._find_created(fields, is_mine)
+                if found is not None:
+                    return found
+            result = await self._try_once("create", "POST", endpoints.CALLBACKS_PATH, body)
+            if isinstance(result, Failure):
+                ambiguous = result.reached
+                return result
+            created = callback_from_wire(self._parse_body(result))
+            self._claimed_ids.add(created.id)
+            return created
+
+        async def give_up(failure: Failure) -> RemoteCallback:
+            if not ambiguous:
+                raise failure.error from failure.cause
+            # Out of retries: one last look, so a create that happened is kept.
+            found = await self._find_created(fields, is_mine)
+            if found is None:
+                raise failure.error from None
+            return found
+
         self._creates_in_flight += 1
         try:
-            while True:
-                try:
-                    response = await self._send(
-                        "create", "POST", endpoints.CALLBACKS_PATH, json=body, budget=budget
-                    )
-                except _AmbiguousFailure as failure:
-                    delay = self.settings.retry.backoff(budget.attempts, self._rng)
-                    if not budget.allows_wait(delay):
-                        # Out of retries: one last look, so a create that happened is kept.
-                        found = await self._find_created(fields, is_mine)
-                        if found is not None:
-                            return found
-                        raise failure.error from None
-                    await self._sleep(delay)
-                    found = await self._find_created(fields, is_mine)
-                    if found is not None:
-                        return found
-                    continue
-                created = callback_from_wire(self._parse_body(response))
-                self._claimed_ids.add(created.id)
-                return created
+            return await self._retry(attempt, give_up)
         finally:
             self._creates_in_flight -= 1
 

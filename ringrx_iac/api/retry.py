@@ -1,12 +1,16 @@
-"""Retry policy: bounded attempts and total time, exponential backoff with full jitter."""
+"""Retries: bounded attempts and total time, exponential backoff with full jitter, and the
+one retry loop of the client (`retry`)."""
 
 from __future__ import annotations
 
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,43 @@ class RetryBudget:
     def allows_wait(self, delay: float) -> bool:
         """True when another try may start after waiting ``delay`` seconds."""
         return self.attempts < self.policy.attempts and delay < self.remaining_time()
+
+
+@dataclass
+class Failure:
+    """A failed try worth retrying: the error raised if no retry follows, the wait before
+    the next try (None: the policy's backoff), and whether the request may have reached the
+    server (decided by `ringrx_iac.api.outcome`)."""
+
+    error: Exception
+    cause: BaseException | None = None
+    delay: float | None = None
+    reached: bool = False
+
+
+async def retry(
+    attempt: Callable[[], Awaitable[T | Failure]],
+    budget: RetryBudget,
+    *,
+    sleep: Callable[[float], Awaitable[None]],
+    rng: Callable[[], float] = random.random,
+    give_up: Callable[[Failure], Awaitable[T]] | None = None,
+) -> T:
+    """Call ``attempt`` until it returns a result, waiting between failures while the
+    budget allows; then ``give_up`` (default: raise the last failure's error)."""
+    while True:
+        budget.attempts += 1
+        outcome = await attempt()
+        if not isinstance(outcome, Failure):
+            return outcome
+        delay = outcome.delay
+        if delay is None:
+            delay = budget.policy.backoff(budget.attempts, rng)
+        if not budget.allows_wait(delay):
+            if give_up is not None:
+                return await give_up(outcome)
+            raise outcome.error from outcome.cause
+        await sleep(delay)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
