@@ -173,6 +173,9 @@ async def test_unknown_field_or_kind_is_a_programming_error() -> None:
             await client.update_callback(1, {"callback_type": "sms"})
         with pytest.raises(ValueError, match="unknown target kind"):
             await client.list_targets("phones")
+        # A POST is never retried blindly: only create_callback sends one (with its look-up).
+        with pytest.raises(ValueError, match="idempotent requests only"):
+            await client._send("create", "POST", "/pbxcallbacks")
 
 
 @pytest.mark.parametrize(

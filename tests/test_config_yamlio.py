@@ -44,6 +44,20 @@ def test_billion_laughs_is_rejected() -> None:
     assert err.value.problem.kind == "alias-bomb"
 
 
+def test_billion_laughs_is_rejected_even_if_the_anchor_test_missed_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Skipping the node count (no anchor seen) must never lift the alias bound."""
+    monkeypatch.setattr("ringrx_iac.config.yamlio._may_have_anchor", lambda text: False)
+    lines = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 10):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    with pytest.raises(YamlLoadError) as err:
+        parse("\n".join(lines) + "\n", "bomb.yaml")
+    assert err.value.problem.kind == "alias-bomb"
+
+
 def test_recursive_alias_is_rejected() -> None:
     with pytest.raises(YamlLoadError) as err:
         parse("a: &a [*a]\n", "f")

@@ -49,6 +49,7 @@ __all__ = ["ClientSettings", "RingRxClient"]
 T = TypeVar("T")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 def _write_refuser(base_url: str) -> Callable[[httpx.Request], Awaitable[None]]:
@@ -174,6 +175,10 @@ class RingRxClient:
         These are retried on 429, 5xx and transport errors: sending them twice does no harm
         (see `ringrx_iac.api.outcome`). A POST goes through `create_callback`.
         """
+        if method not in _IDEMPOTENT_METHODS:
+            # Retrying a request whose outcome is unknown is safe only when sending it twice
+            # does no harm; a POST must go through create_callback's look-up instead.
+            raise ValueError(f"_send retries idempotent requests only, not {method}")
         self._check_writable(method, path)
         reached = False  # may an earlier try have reached the server?
 

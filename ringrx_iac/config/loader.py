@@ -242,7 +242,7 @@ def _load_file(
     except FileLimitError as exc:
         diagnostics.append(
             RULES["RRX001"].diag(
-                f"cannot read {exc}",
+                f"cannot be read as configuration: {exc}",
                 Location(display),
                 "a configuration is one or more regular YAML files of at most 10 MB",
             )

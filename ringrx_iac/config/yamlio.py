@@ -288,8 +288,10 @@ def parse(
             )
         )
     # Without an anchor there is no alias, so no node is built twice and the alias bound
-    # cannot be reached: counting the nodes (1-2 s at 20,000 callbacks) is then skipped.
-    distinct = _count_nodes(node) if _may_have_anchor(text) else None
+    # cannot be reached: counting the nodes (1-2 s at 20,000 callbacks) is then skipped,
+    # and the text's length (every node takes at least one character) stands in for the
+    # count, so the bound holds even if the anchor test ever missed one.
+    distinct = _count_nodes(node) if _may_have_anchor(text) else len(text) + 1
     builder = _Builder(yaml, filename, distinct, positions)
     try:
         data = builder.build(node, ())
@@ -338,7 +340,7 @@ class _Builder:
     def __init__(
         self, yaml: YAML, filename: str, distinct: int | None, positions: LineMap | None = None
     ) -> None:
-        """``distinct``: the document's node count, None when it has no alias (no bound)."""
+        """``distinct``: the document's node count (or an upper bound); None: no bound."""
         self.constructor = yaml.constructor
         self.positions = positions
         self.filename = filename
