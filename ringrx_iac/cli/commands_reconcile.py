@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import click
 
@@ -28,7 +27,7 @@ from ringrx_iac.api.errors import RingRxError
 from ringrx_iac.api.types import RemoteAccount
 from ringrx_iac.cli.commands_lock import account_lock, lock_options
 from ringrx_iac.cli.fleet_options import fleet_options
-from ringrx_iac.cli.options import client_options, max_rate, template_options
+from ringrx_iac.cli.options import client_options, max_rate, one_line_errors, template_options
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.reconcile.applier import Action, Applier, ApplyReport
@@ -50,7 +49,6 @@ from ringrx_iac.render.plan import (
 from ringrx_iac.render.terminal import echo, stream_color
 from ringrx_iac.validate import validate
 
-F = TypeVar("F", bound=Callable[..., Any])
 PROGRESS_MIN_ACTIONS = 20
 STALE_MESSAGE = (
     "the plan is stale: the live account changed since it was made (an edit in the portal, "
@@ -71,18 +69,9 @@ class CommandError(Exception):
     """A user-facing failure: one line on stderr, exit 1."""
 
 
-def _handle_errors(func: F) -> F:
-    """Turn known failures into one clear line on stderr and exit 1 (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (CommandError, RingRxError, VariableError, PlanFileError, ImportProblem) as exc:
-            echo(f"error: {exc}", err=True)
-            raise click.exceptions.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
+_handle_errors = one_line_errors(
+    CommandError, RingRxError, VariableError, PlanFileError, ImportProblem
+)
 
 
 @dataclass

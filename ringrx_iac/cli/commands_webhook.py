@@ -9,7 +9,6 @@ synthetic event to each selected callback's real URL. All build requests with
 from __future__ import annotations
 
 import difflib
-import functools
 import os
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from ringrx_iac import redact
-from ringrx_iac.cli.options import template_options
+from ringrx_iac.cli.options import one_line_errors, template_options
 from ringrx_iac.config.models import Config
 from ringrx_iac.config.secrets import SecretError
 from ringrx_iac.config.template import VariableError, collect_variables
@@ -62,24 +61,13 @@ class WebhookCommandError(Exception):
     """A user-facing failure: one line on stderr, exit 1."""
 
 
-def _handle_errors(func: F) -> F:
-    """Known failures become one clear line on stderr and exit 1 (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (
-            WebhookCommandError,
-            VariableError,
-            EventFileError,
-            ContractError,
-            DestinationError,
-        ) as exc:
-            echo(f"error: {exc}", err=True)
-            raise click.exceptions.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
+_handle_errors = one_line_errors(
+    WebhookCommandError,
+    VariableError,
+    EventFileError,
+    ContractError,
+    DestinationError,
+)
 
 
 @dataclass

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
+from ringrx_iac.render.terminal import echo
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(*known: type[BaseException]) -> Callable[[F], F]:
+    """A command decorator: the ``known`` failures become one line on stderr and exit 1.
+
+    They are a user's mistake or the server's answer, never a bug: no traceback. The line
+    goes through ``echo`` and so through the redactor.
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except known as exc:
+                echo(f"error: {exc}", err=True)
+                raise click.exceptions.Exit(1) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def template_options(func: F) -> F:
