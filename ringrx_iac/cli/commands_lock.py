@@ -16,7 +16,7 @@ import click
 
 from ringrx_iac.api.client import ClientSettings, RingRxClient
 from ringrx_iac.api.errors import RingRxError
-from ringrx_iac.cli.options import client_options
+from ringrx_iac.cli.options import client_options, one_line_errors
 from ringrx_iac.reconcile.lock import AccountLock, Lease, break_locks
 from ringrx_iac.render.terminal import echo
 
@@ -92,6 +92,7 @@ async def account_lock(
 
 @click.command("unlock")
 @client_options
+@one_line_errors(RingRxError)
 def unlock_command(parallelism: int, insecure: bool, debug: bool) -> None:
     """Remove the account's apply lock (after an apply that died), like force-unlock."""
 
@@ -102,11 +103,7 @@ def unlock_command(parallelism: int, insecure: bool, debug: bool) -> None:
         async with RingRxClient(settings) as client:
             return await break_locks(client)
 
-    try:
-        removed = asyncio.run(run())
-    except RingRxError as exc:
-        echo(f"error: {exc}", err=True)
-        raise click.exceptions.Exit(1) from None
+    removed = asyncio.run(run())
     if not removed:
         echo("No lock: no apply holds the account.", err=True)
     _say_removed(removed)
