@@ -81,7 +81,10 @@ async def _plan(config: Path, env: Mapping[str, str]) -> dict[str, Any]:
     if result.config is None or result.has_errors:
         first = "; ".join(f"{d.location}: {d.message}" for d in result.errors[:3])
         raise RuntimeError(f"the generated configuration does not load: {first}")
-    desired = from_config(result.config)
+    # What the CLI keeps (cli/commands_reconcile._load_desired): the rest of the result
+    # (the parsed config, its files' text) is freed before the fetch.
+    desired, base_dir, locate = from_config(result.config), result.base_dir, result.sources.locate
+    del result
     t1 = time.perf_counter()
     settings = ClientSettings.from_env(env, read_only=True)
     async with RingRxClient(settings) as client:
@@ -89,7 +92,7 @@ async def _plan(config: Path, env: Mapping[str, str]) -> dict[str, Any]:
         account = await client.fetch_account()
         f1 = time.perf_counter()
     t2 = time.perf_counter()
-    plan = plan_for(desired, account, env, result.base_dir)
+    plan = plan_for(desired, account, env, base_dir, locate)
     render_plan_text(plan.to_dict(), color=False)
     t3 = time.perf_counter()
     return {

@@ -202,16 +202,18 @@ def classify(
                     _origin(owner.url) if owner else None,
                 )
             )
+    bound_count = 0
     for target in live.all_targets():
         owner = managed_ids.get(target.callback_id)
         if owner is None:
             continue
-        impact.bound_count += 1
-        via = removed.get(owner.id)
+        bound_count += 1
+        via = removed.get(owner.id) if removed else None
         if via is not None and (target.kind, target.id) not in rebound:
             impact.silenced.append(
                 Silence(owner.name, target.kind, target.display, target.id, via, _origin(owner.url))
             )
+    impact.bound_count += bound_count
     return impact
 
 

@@ -154,39 +154,58 @@ class _Planner:
 
     # -- bindings ----------------------------------------------------------------------
     def diff_bindings(self) -> None:
-        wanted: dict[tuple[str, Any], str] = {}
+        wanted: dict[str, dict[Any, str]] = {kind: {} for kind in TARGETS}  # id -> callback
         for cb in self.desired.callbacks:
+            unchanged = self._unchanged_binding(cb)
             for kind, refs in cb.bind.items():
                 if kind not in TARGETS:
                     continue
-                for j, ref in enumerate(refs):
-                    target = self._resolve_target(cb, kind, ref, j)
+                holders = wanted[kind]
+                looked_up = zip(refs, self.live.find_targets(kind, refs), strict=True)
+                for j, (ref, found) in enumerate(looked_up):
+                    target = self._resolve_target(cb, kind, ref, j, found)
                     if target is None:
                         continue
-                    key = (kind, target.id)
-                    if key in wanted and wanted[key] != cb.name:
-                        self.errors.append(
-                            _error(
-                                "RRX705",
-                                f"{kind} {target.display!r} is bound by both {wanted[key]!r} and "
-                                f"{cb.name!r}; a target holds one callback",
-                                "bind it from one callback only",
-                                self._where(cb, kind, j),
+                    holder = holders.get(target.id)
+                    if holder is not None:
+                        if holder != cb.name:
+                            self.errors.append(
+                                _error(
+                                    "RRX705",
+                                    f"{kind} {target.display!r} is bound by both {holder!r} and "
+                                    f"{cb.name!r}; a target holds one callback",
+                                    "bind it from one callback only",
+                                    self._where(cb, kind, j),
+                                )
                             )
-                        )
                         continue
-                    if key in wanted:
-                        continue
-                    wanted[key] = cb.name
-                    self._bind_one(cb, kind, j, target)
+                    holders[target.id] = cb.name
+                    if unchanged is None or target.callback_id != unchanged:
+                        self._bind_one(cb, kind, j, target)
         kept = {cb.id for cb in self.left_alone}
-        for target in self.live.all_targets():
-            bound = self.managed_ids.get(target.callback_id)
-            if bound is None or (target.kind, target.id) in wanted or bound.id in self.removed:
-                continue
-            if bound.id in kept:
-                continue  # a left-alone callback keeps its bindings
-            self.changes.append(Unbind(bound.name, target.kind, target.display, target.id))
+        managed_ids, removed = self.managed_ids, self.removed
+        for kind in sorted(self.live.targets):  # the order of live.all_targets()
+            holders = wanted.get(kind, {})
+            for target in self.live.targets[kind]:
+                bound = managed_ids.get(target.callback_id)
+                if bound is None or bound.id in removed:
+                    continue
+                if target.id in (holders if target.kind == kind else wanted.get(target.kind, {})):
+                    continue
+                if bound.id in kept:
+                    continue  # a left-alone callback keeps its bindings
+                self.changes.append(Unbind(bound.name, target.kind, target.display, target.id))
+
+    def _unchanged_binding(self, cb: DesiredCallback) -> Any:
+        """The id of the live callback ``cb`` keeps when a target already bound to it
+        needs no change (what :meth:`_bind_one` concludes, without its look-ups for each
+        of 100,000 bound targets); None when every target must go through it."""
+        matched = self.managed.get(cb.name)
+        if matched is None or matched.id is None or cb.name in self.replaced:
+            return None
+        if matched.id not in self.live.by_id or matched.id not in self.managed_ids:
+            return None
+        return matched.id
 
     def _bind_one(self, cb: DesiredCallback, kind: str, j: int, target: Any) -> None:
         bound_id = target.callback_id
@@ -217,8 +236,10 @@ class _Planner:
     def _where(self, cb: DesiredCallback, kind: str, j: int) -> Any:
         return self.locate(("callbacks", cb.index, "bind", kind, j)) if self.locate else None
 
-    def _resolve_target(self, cb: DesiredCallback, kind: str, ref: str, j: int) -> Any:
-        found = self.live.find_target(kind, ref)
+    def _resolve_target(
+        self, cb: DesiredCallback, kind: str, ref: str, j: int, found: list[Any]
+    ) -> Any:
+        """The one live target ``ref`` names (``found``: the look-up); else an error, None."""
         if len(found) == 1:
             return found[0]
         if found:
