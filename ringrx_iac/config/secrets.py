@@ -53,6 +53,8 @@ class SyntaxProblem:
 def find_refs(value: str) -> list[SecretRef]:
     """The well-formed references in ``value``, in order (escaped ``$${...}`` is none)."""
     refs: list[SecretRef] = []
+    if "${" not in value:
+        return refs
     for m in _TOKEN_RE.finditer(value):
         if m.group(0) == ESCAPE:
             continue
@@ -88,6 +90,8 @@ def _next_opening(value: str, start: int) -> int:
 def check_syntax(value: str) -> list[SyntaxProblem]:
     """Every malformed ``${...}`` in ``value`` (unclosed, unknown kind, bad name)."""
     problems: list[SyntaxProblem] = []
+    if "${" not in value:
+        return problems
     pos = _next_opening(value, 0)
     while pos != -1:
         close = value.find("}", pos + 2)

@@ -24,13 +24,16 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from ringrx_iac.config.linemap import LineMap
 from ringrx_iac.diagnostics import Location
 
 KeyPath = tuple[Any, ...]
+Pos = tuple[str, int, int]  # (file, line, column), 1-based; a Location is made on demand
 
 _STR = "tag:yaml.org,2002:str"
+_STR_TAG = VersionedResolver.DEFAULT_SCALAR_TAG  # shared by every string node (see below)
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -76,8 +79,10 @@ class SourceMap:
     """
 
     root: Location = field(default_factory=lambda: Location("<unknown>"))
-    keys: dict[KeyPath, Location] = field(default_factory=dict)
-    values: dict[KeyPath, Location] = field(default_factory=dict)
+    # Positions as plain tuples: a 20,000-callback file has 400,000 of them, and most
+    # runs never report one.
+    keys: dict[KeyPath, Pos] = field(default_factory=dict)
+    values: dict[KeyPath, Pos] = field(default_factory=dict)
     # Scalar values whose characters map one-to-one onto columns (single-line plain or
     # quoted scalars): ``locate_offset`` can point inside them.
     inline: set[KeyPath] = field(default_factory=set)
@@ -89,14 +94,15 @@ class SourceMap:
         """The value at ``path``, else its key, else the nearest known ancestor."""
         for i in range(len(path), 0, -1):
             prefix = path[:i]
-            loc = self.values.get(prefix) or self.keys.get(prefix)
-            if loc is not None:
-                return loc
+            pos = self.values.get(prefix) or self.keys.get(prefix)
+            if pos is not None:
+                return Location(*pos)
         return self.root
 
     def locate_key(self, path: KeyPath) -> Location:
         """The key at ``path`` (for mapping entries), else as :meth:`locate`."""
-        return self.keys.get(path) or self.locate(path)
+        pos = self.keys.get(path)
+        return self.locate(path) if pos is None else Location(*pos)
 
     def locate_offset(self, path: KeyPath, offset: int) -> Location:
         """Character ``offset`` inside the string value at ``path`` when it can be exact."""
@@ -181,12 +187,16 @@ def decode(data: bytes, filename: str) -> str:
 
 
 class _CachedResolver(VersionedResolver):
-    """ruamel's resolver, looking up the YAML version once per document, not per node.
+    """ruamel's resolver, made cheap per scalar (the same answers, about 3x faster).
 
-    (ruamel re-derives the version for every scalar; caching it halves parse time.)
+    ruamel re-derives the YAML version for every scalar and builds a new ``Tag`` for every
+    node; here the version's table is looked up once per document, a scalar whose first
+    character starts no implicit type is a string at once, and every answer is one shared
+    ``Tag`` per tag, so the builder can compare tags by identity.
     """
 
     _cached: Any = None
+    _shared: dict[str, Tag] = {_STR: _STR_TAG}
 
     @property
     def versioned_resolver(self) -> Any:
@@ -194,29 +204,59 @@ class _CachedResolver(VersionedResolver):
             self._cached = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
         return self._cached
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        if implicit[0]:
+            table = self.versioned_resolver
+            resolvers = table.get(value[:1], [])
+            if None in table:  # resolvers for any first character (none in YAML 1.2)
+                resolvers = resolvers + table[None]
+            for tag, regexp in resolvers:
+                if regexp.match(value):
+                    shared = self._shared.get(tag)
+                    if shared is None:
+                        shared = self._shared[tag] = Tag(suffix=tag)
+                    return shared
+        return self.DEFAULT_SCALAR_TAG
+
 
 # libyaml (the C parser) recurses on the C stack and crashes the process on deep nesting
 # (about 30,000 levels), and building Python data from far fewer levels already hits the
 # recursion limit: a document nesting over 1,000 flow or 200 compact levels is refused
 # before it is parsed.
 _DEEP_FLOW = 1000
-_DEEP_BLOCK_RE = re.compile(r"^[ \t]*(?:[-?][ \t]+){200}", re.MULTILINE)
+_DEEP_BLOCK = 200
+_DEEP_BLOCK_RE = re.compile(rf"^[ \t]*(?:[-?][ \t]+){{{_DEEP_BLOCK}}}", re.MULTILINE)
 _FLOW_ONLY = str.maketrans({c: None for c in map(chr, range(128)) if c not in "[]{}"})
 
 
 def _may_nest_deeply(text: str) -> bool:
     """True when ``text`` may nest over :data:`_DEEP_FLOW` flow or 200 compact levels."""
     if text.count("[") + text.count("{") > _DEEP_FLOW:
-        depth = deepest = 0
-        for ch in text.translate(_FLOW_ONLY):
-            if ch in "[{":
-                depth += 1
-                deepest = max(deepest, depth)
-            elif ch in "]}":
-                depth = max(0, depth - 1)
-        if deepest > _DEEP_FLOW:
+        flow = text.translate(_FLOW_ONLY)
+        # Removing the adjacent pairs ("{}" of a URL token) lowers the deepest level by at
+        # most one per pass: count on the short string first, exactly only when it is close.
+        short = flow.replace("{}", "").replace("[]", "")
+        if _deepest(short) + 2 > _DEEP_FLOW and _deepest(flow) > _DEEP_FLOW:
             return True
+    # A line nesting 200 compact levels ("- - - ...") is at least 400 characters long.
+    if max(map(len, text.split("\n"))) < 2 * _DEEP_BLOCK:
+        return False
     return _DEEP_BLOCK_RE.search(text) is not None
+
+
+def _deepest(flow: str) -> int:
+    """The deepest bracket nesting in ``flow`` (a stray closer never goes below 0)."""
+    depth = deepest = 0
+    for ch in flow:
+        if ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif ch in "]}" and depth:  # (non-ASCII characters are left in the string)
+            depth -= 1
+    return deepest
 
 
 def _yaml() -> YAML:
@@ -308,12 +348,13 @@ def _source_position(positions: LineMap | None, line: int, column: int) -> tuple
 
 # An anchor (``&name``) starts a node: after the start of the text, whitespace, a flow
 # indicator or ``:`` (flow ``"a":&x 1``). A ``&`` elsewhere (``?a=1&b=2``) is no anchor.
-_ANCHOR_RE = re.compile(r"(?<![^\s\[{,:\ufeff])&")
+# (The pattern starts with the literal ``&`` so that the regex engine can skip to each one.)
+_ANCHOR_RE = re.compile(r"&(?<=[\s\[{,:\ufeff]&)")
 
 
 def _may_have_anchor(text: str) -> bool:
     """False only when ``text`` surely defines no anchor (so it has no alias either)."""
-    return "&" in text and _ANCHOR_RE.search(text) is not None
+    return text.startswith("&") or _ANCHOR_RE.search(text) is not None
 
 
 def _count_nodes(root: Node) -> int:
@@ -335,7 +376,11 @@ def _count_nodes(root: Node) -> int:
 
 
 class _Builder:
-    """Turns a node graph into plain values and a source map."""
+    """Turns a node graph into plain values and a source map.
+
+    The hot path (a plain string key or value, by far the most common node) is inlined:
+    tags are compared by identity with the resolver's shared string tag.
+    """
 
     def __init__(
         self, yaml: YAML, filename: str, distinct: int | None, positions: LineMap | None = None
@@ -345,6 +390,8 @@ class _Builder:
         self.positions = positions
         self.filename = filename
         self.sources = SourceMap(root=Location(filename, 1, 1))
+        self.keys = self.sources.keys
+        self.values = self.sources.values
         self.problems: list[YamlProblem] = []
         self.limit = (
             float("inf")
@@ -354,11 +401,16 @@ class _Builder:
         self.visited = 0
         self.active: set[int] = set()
 
-    def loc(self, node: Node) -> Location:
+    def pos(self, node: Node, shift: int = 0) -> Pos:
+        """Where ``node`` starts (``shift`` columns further) in the source."""
         mark = node.start_mark
-        if self.positions is not None:
-            return Location(self.filename, *self.positions.position(mark.line + 1, mark.column + 1))
-        return Location(self.filename, mark.line + 1, mark.column + 1)
+        if self.positions is None:
+            return (self.filename, mark.line + 1, mark.column + 1 + shift)
+        return (self.filename, *self.positions.position(mark.line + 1, mark.column + 1 + shift))
+
+    def _line_col(self, node: Node) -> tuple[int, int]:
+        _, line, column = self.pos(node)
+        return line, column
 
     def build(self, node: Node, path: KeyPath) -> Any:
         self.visited += 1
@@ -373,7 +425,7 @@ class _Builder:
                 )
             )
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
+            return node.value if node.ctag is _STR_TAG else self.scalar(node)
         if id(node) in self.active:
             raise YamlLoadError(
                 YamlProblem(
@@ -392,10 +444,6 @@ class _Builder:
         finally:
             self.active.discard(id(node))
         return None  # pragma: no cover
-
-    def _line_col(self, node: Node) -> tuple[int, int]:
-        loc = self.loc(node)
-        return loc.line, loc.column
 
     def scalar(self, node: ScalarNode, tag: str | None = None) -> Any:
         tag = tag or node.tag
@@ -422,32 +470,33 @@ class _Builder:
 
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
-        first: dict[Any, Location] = {}
         merges: list[Node] = []
+        keys, values = self.keys, self.values
         for key_node, value_node in node.value:
-            key_tag = key_node.tag
-            if key_tag == _MERGE:
-                merges.append(value_node)
-                continue
-            if key_tag == _STR and type(key_node) is ScalarNode:
+            if key_node.ctag is _STR_TAG and type(key_node) is ScalarNode:
                 key = key_node.value  # the usual key: a plain string (as self.key)
             else:
+                key_tag = key_node.tag
+                if key_tag == _MERGE:
+                    merges.append(value_node)
+                    continue
                 key = self.key(key_node, key_tag)
-            key_loc = self.loc(key_node)
-            if key in first:
-                prev = first[key]
+            key_path = path + (key,)
+            if key in result:
+                _, line, column = self.pos(key_node)
                 self.problems.append(
                     YamlProblem(
                         "duplicate-key",
-                        f"duplicate key {key!r} (first defined at line {prev.line})",
+                        f"duplicate key {key!r} (first defined at line {keys[key_path][1]})",
                         "remove one of them; YAML keeps only one value per key",
-                        key_loc.line,
-                        key_loc.column,
+                        line,
+                        column,
                     )
                 )
                 continue
-            first[key] = key_loc
-            self.entry(result, path + (key,), key_loc, value_node)
+            keys[key_path] = self.pos(key_node)
+            values[key_path] = self._value_pos(value_node, key_path)
+            result[key] = self.build(value_node, key_path)
         for merge_node in merges:
             sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
             for src in sources:
@@ -471,29 +520,28 @@ class _Builder:
     def _copy_positions(self, path: KeyPath, key: Any, src: MappingNode) -> None:
         for key_node, value_node in src.value:
             if key_node.tag != _MERGE and self.key(key_node) == key:
-                self.sources.keys[path + (key,)] = self.loc(key_node)
-                self.sources.values[path + (key,)] = self.loc(value_node)
+                self.keys[path + (key,)] = self.pos(key_node)
+                self.values[path + (key,)] = self.pos(value_node)
                 return
 
-    def entry(self, result: dict[Any, Any], path: KeyPath, key_loc: Location, value: Node) -> None:
-        self.sources.keys[path] = key_loc
-        self.sources.values[path] = self._value_loc(value, path)
-        result[path[-1]] = self.build(value, path)
-
-    def _value_loc(self, node: Node, path: KeyPath) -> Location:
-        mark = node.start_mark
-        if isinstance(node, ScalarNode) and mark.line == node.end_mark.line:
+    def _value_pos(self, node: Node, path: KeyPath) -> Pos:
+        """Where a value starts; a single-line scalar is also marked for ``locate_offset``."""
+        if isinstance(node, ScalarNode) and node.start_mark.line == node.end_mark.line:
             style = node.style
             if style not in ('"', "'") and style:
-                return self.loc(node)
+                return self.pos(node)
             quoted = 1 if style else 0
             if self.positions is not None:
-                output = (self.positions, mark.line + 1, mark.column + 1 + quoted)
-                self.sources.rendered[path] = output
-                return Location(self.filename, *self.positions.position(*output[1:]))
-            self.sources.inline.add(path)
-            return Location(self.filename, mark.line + 1, mark.column + 1 + quoted)
-        return self.loc(node)
+                mark = node.start_mark
+                self.sources.rendered[path] = (
+                    self.positions,
+                    mark.line + 1,
+                    mark.column + 1 + quoted,
+                )
+            else:
+                self.sources.inline.add(path)
+            return self.pos(node, quoted)
+        return self.pos(node)
 
     def key(self, node: Node, tag: str | None = None) -> Any:
         if not isinstance(node, ScalarNode):
@@ -511,10 +559,11 @@ class _Builder:
 
     def sequence(self, node: SequenceNode, path: KeyPath) -> list[Any]:
         items: list[Any] = []
+        keys, values = self.keys, self.values
         for index, item in enumerate(node.value):
             item_path = path + (index,)
-            loc = self._value_loc(item, item_path)
-            self.sources.keys[item_path] = loc
-            self.sources.values[item_path] = loc
+            pos = self._value_pos(item, item_path)
+            keys[item_path] = pos
+            values[item_path] = pos
             items.append(self.build(item, item_path))
         return items

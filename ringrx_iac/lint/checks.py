@@ -16,7 +16,7 @@ from typing import Any
 
 from ringrx_iac.catalog import CATALOG, CallbackType, types_with_token
 from ringrx_iac.config import secrets
-from ringrx_iac.config.models import CallbackSpec, Config
+from ringrx_iac.config.models import BasicAuth, CallbackSpec, Config
 from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Diagnostic, Location
 from ringrx_iac.diagnostics.codes import RULES
@@ -119,6 +119,12 @@ class _Linter:
         self.other_names = list(other_names)
         self.out: list[Diagnostic] = []
         self.default_header_keys = {k.lower(): k for k in config.defaults.headers}
+        # Values already checked without a finding. A header's checks depend only on its
+        # name, value and the callback type, basic auth's only on its two fields: a large
+        # configuration repeats them (the same ${env:...} on every callback), so each
+        # distinct one is checked once. Anything with a finding is checked every time,
+        # so every occurrence is reported at its own position.
+        self.clean: set[tuple[str, ...]] = set()
 
     def add(self, code: str, message: str, location: Location, hint: str | None = None) -> None:
         self.out.append(RULES[code].diag(message, location, hint))
@@ -190,13 +196,21 @@ class _Linter:
     def check_url(self, cb: CallbackSpec, ctype: CallbackType, path: KeyPath) -> None:
         url = cb.url
         found = self.check_tokens(url, ctype, path, "the URL")
-        at = self.sources.locate(path)
         if _SPACE_RE.search(_PLACEHOLDER_RE.sub("", url)):
-            self.add("RRX202", "the URL contains whitespace", at, "percent-encode spaces (%20)")
+            self.add(
+                "RRX202",
+                "the URL contains whitespace",
+                self.sources.locate(path),
+                "percent-encode spaces (%20)",
+            )
             return
         scheme_end = url.find("://")
         if scheme_end == -1:
-            self.add("RRX202", f"the URL {_redact(url)!r} is not absolute (no scheme://host)", at)
+            self.add(
+                "RRX202",
+                f"the URL {_redact(url)!r} is not absolute (no scheme://host)",
+                self.sources.locate(path),
+            )
             return
         authority_end = len(url)
         for sep in "/?#":
@@ -223,16 +237,22 @@ class _Linter:
             )
             return
         if scheme not in ("http", "https"):
-            self.add("RRX202", f"URL scheme {scheme!r} is not http or https", at)
+            self.add(
+                "RRX202", f"URL scheme {scheme!r} is not http or https", self.sources.locate(path)
+            )
             return
         hostname, port = host, ""
         if ":" in host and not host.endswith("]"):
             hostname, _, port = host.rpartition(":")
         if not host or (port and not hostname) or (port and not port.isdigit()):
-            self.add("RRX202", f"the URL has no valid host: {_redact(url[:authority_end])!r}", at)
+            self.add(
+                "RRX202",
+                f"the URL has no valid host: {_redact(url[:authority_end])!r}",
+                self.sources.locate(path),
+            )
             return
         if port and not 0 < int(port) < 65536:
-            self.add("RRX202", f"the URL's port {port} is out of range", at)
+            self.add("RRX202", f"the URL's port {port} is out of range", self.sources.locate(path))
             return
         if scheme == "http" and not cb.allow_insecure_url and self.config.policy.require_https:
             self.add(
@@ -315,8 +335,14 @@ class _Linter:
     def check_headers(self, cb: CallbackSpec, ctype: CallbackType, path: KeyPath) -> None:
         base = path + ("headers",)
         for name, value in cb.headers.items():
+            key = ("header", name, value, ctype.name)
+            if key in self.clean:
+                continue
+            before = len(self.out)
             self.check_header(name, value, base + (name,))
             self.check_tokens(value, ctype, base + (name,), f"header {name!r}")
+            if len(self.out) == before:
+                self.clean.add(key)
         self._case_duplicates(list(cb.headers), base)
         for name in cb.headers:
             other = self.default_header_keys.get(name.lower())
@@ -349,7 +375,15 @@ class _Linter:
         auth = cb.basic_auth
         if auth is None:
             return
-        base = path + ("basic_auth",)
+        key = ("basic_auth", auth.username or "", auth.password or "")
+        if key in self.clean:
+            return
+        before = len(self.out)
+        self._check_basic_auth(cb, auth, path + ("basic_auth",))
+        if len(self.out) == before:
+            self.clean.add(key)
+
+    def _check_basic_auth(self, cb: CallbackSpec, auth: BasicAuth, base: KeyPath) -> None:
         for field in ("username", "password"):
             value = getattr(auth, field)
             if not value:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ringrx_iac.config.models import Config
+from ringrx_iac.config.models import CallbackSpec, Config
 from ringrx_iac.config.yamlio import KeyPath, SourceMap
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.diagnostics.codes import RULES
@@ -31,7 +31,7 @@ def lint_policy(config: Config, sources: SourceMap) -> list[Diagnostic]:
             )
     for index, cb in enumerate(config.callbacks):
         path: KeyPath = ("callbacks", index)
-        origin = url_origin(cb.url)
+        origin = None if policy.allowed_hosts is None else url_origin(cb.url)
         if origin is not None and "{" not in origin.host and not policy.allows(origin.host):
             offset = max(cb.url.lower().find(origin.host, cb.url.find("://") + 3), 0)
             out.append(
@@ -42,8 +42,7 @@ def lint_policy(config: Config, sources: SourceMap) -> list[Diagnostic]:
                 )
             )
         header = policy.required_header(cb.type)
-        sent = {name.lower() for name, value in config.effective_headers(cb).items() if value}
-        if header and header.lower() not in sent:
+        if header and header.lower() not in _sent_headers(config, cb):
             out.append(
                 RULES["RRX305"].diag(
                     f"callback {cb.name!r} does not send header {header!r}, which "
@@ -63,6 +62,11 @@ def lint_policy(config: Config, sources: SourceMap) -> list[Diagnostic]:
             )
     out += _previously(config, sources)
     return out
+
+
+def _sent_headers(config: Config, cb: CallbackSpec) -> set[str]:
+    """The lower-case names of the headers ``cb`` sends (with a value)."""
+    return {name.lower() for name, value in config.effective_headers(cb).items() if value}
 
 
 def _previously(config: Config, sources: SourceMap) -> list[Diagnostic]:

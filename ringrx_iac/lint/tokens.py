@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # A "placeholder" spanning one of these was never closed: "{from&to={to}".
@@ -16,10 +16,12 @@ _URL_SEPARATORS = ("&", "?", "/", "=", "#")
 _LOOSE_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
 # The only characters the scanner acts on: everything between them is skipped at once.
 _SPECIAL_RE = re.compile(r"[${}]")
+# Well-formed placeholders and secret references: when these cover every brace of a text
+# (nearly every real URL and header), they are all the scanner would find.
+_WELL_FORMED_RE = re.compile(r"\$\{[^{}]*\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-@dataclass(frozen=True)
-class Placeholder:
+class Placeholder(NamedTuple):
     """A well-formed ``{name}``; ``start``/``end`` index the text (end exclusive)."""
 
     name: str
@@ -41,7 +43,12 @@ def scan(text: str) -> tuple[list[Placeholder], list[BraceProblem]]:
     """All placeholders and brace problems in ``text``, in order."""
     found: list[Placeholder] = []
     problems: list[BraceProblem] = []
-    if "{" not in text and "}" not in text:
+    braces = text.count("{") + text.count("}")
+    if not braces:
+        return found, problems
+    matches = list(_WELL_FORMED_RE.finditer(text))
+    if 2 * len(matches) == braces:
+        found = [Placeholder(m[1], m.start(), m.end()) for m in matches if m[1]]
         return found, problems
     i, n = 0, len(text)
     special = _SPECIAL_RE.search
