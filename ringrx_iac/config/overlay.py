@@ -232,7 +232,6 @@ def _moved(src: SourceMap, remap: dict[KeyPath, KeyPath | None]) -> SourceMap:
     """A copy of ``src`` whose paths under a key of ``remap`` are re-rooted (None: dropped)."""
     if not remap:
         return src
-    out = SourceMap(root=src.root)
 
     def move(path: KeyPath) -> KeyPath | None:
         for n in (3, 2):
@@ -241,17 +240,4 @@ def _moved(src: SourceMap, remap: dict[KeyPath, KeyPath | None]) -> SourceMap:
                 return None if new is None else new + path[n:]
         return path
 
-    for mapping, dst in ((src.keys, out.keys), (src.values, out.values)):
-        for path, loc in mapping.items():
-            new = move(path)
-            if new is not None:
-                dst[new] = loc
-    for path in src.inline:
-        new = move(path)
-        if new is not None:
-            out.inline.add(new)
-    for path, where in src.rendered.items():
-        new = move(path)
-        if new is not None:
-            out.rendered[new] = where
-    return out
+    return src.moved(move)

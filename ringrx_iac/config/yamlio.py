@@ -15,6 +15,7 @@ resolves plain scalars by the YAML 1.2 core schema (so ``no`` stays a string).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,12 @@ from ringrx_iac.config.linemap import LineMap
 from ringrx_iac.diagnostics import Location
 
 KeyPath = tuple[Any, ...]
-Pos = tuple[str, int, int]  # (file, line, column), 1-based; a Location is made on demand
+Pos = tuple[str, int, int]  # (file, line, column), 1-based
+# Where a mapping entry or sequence item is: (file, key line, key column, value line,
+# value column, inline), 1-based (an item's "key" is its value). ``inline``: the value is a
+# single-line plain or quoted scalar, whose characters map one-to-one onto columns, so
+# ``locate_offset`` can point inside it. A Location is made only when one is asked for.
+Entry = tuple[str, int, int, int, int, bool]
 
 _STR = "tag:yaml.org,2002:str"
 _STR_TAG = VersionedResolver.DEFAULT_SCALAR_TAG  # shared by every string node (see below)
@@ -79,78 +85,65 @@ class SourceMap:
     """
 
     root: Location = field(default_factory=lambda: Location("<unknown>"))
-    # Positions as plain tuples: a 20,000-callback file has 400,000 of them, and most
-    # runs never report one.
-    keys: dict[KeyPath, Pos] = field(default_factory=dict)
-    values: dict[KeyPath, Pos] = field(default_factory=dict)
-    # Scalar values whose characters map one-to-one onto columns (single-line plain or
-    # quoted scalars): ``locate_offset`` can point inside them.
-    inline: set[KeyPath] = field(default_factory=set)
+    # One plain tuple per path (a 20,000-callback file has 240,000 of them, and most runs
+    # never report one): see :data:`Entry`.
+    entries: dict[KeyPath, Entry] = field(default_factory=dict)
     # Single-line scalars of a rendered template: (line map, output line, output column of
     # the value's first character); offsets inside them map back through the line map.
     rendered: dict[KeyPath, tuple[LineMap, int, int]] = field(default_factory=dict)
 
     def locate(self, path: KeyPath) -> Location:
-        """The value at ``path``, else its key, else the nearest known ancestor."""
+        """The value at ``path``, else the nearest known ancestor."""
+        entries = self.entries
         for i in range(len(path), 0, -1):
-            prefix = path[:i]
-            pos = self.values.get(prefix) or self.keys.get(prefix)
-            if pos is not None:
-                return Location(*pos)
+            entry = entries.get(path[:i])
+            if entry is not None:
+                return Location(entry[0], entry[3], entry[4])
         return self.root
 
     def locate_key(self, path: KeyPath) -> Location:
         """The key at ``path`` (for mapping entries), else as :meth:`locate`."""
-        pos = self.keys.get(path)
-        return self.locate(path) if pos is None else Location(*pos)
+        entry = self.entries.get(path)
+        return self.locate(path) if entry is None else Location(*entry[:3])
 
     def locate_offset(self, path: KeyPath, offset: int) -> Location:
         """Character ``offset`` inside the string value at ``path`` when it can be exact."""
         loc = self.locate(path)
-        if path in self.inline and loc.line:
+        entry = self.entries.get(path)
+        if entry is not None and entry[5] and loc.line:
             return Location(loc.file, loc.line, loc.column + offset)
         if path in self.rendered:
             positions, line, column = self.rendered[path]
             return Location(loc.file, *positions.position(line, column + offset))
         return loc
 
+    def moved(self, move: Callable[[KeyPath], KeyPath | None]) -> SourceMap:
+        """A copy whose every path ``p`` becomes ``move(p)`` (None: dropped)."""
+        out = SourceMap(root=self.root)
+        for path, entry in self.entries.items():
+            new = move(path)
+            if new is not None:
+                out.entries[new] = entry
+        for path, where in self.rendered.items():
+            new = move(path)
+            if new is not None:
+                out.rendered[new] = where
+        return out
+
     def reindexed(self, section: str, mapping: dict[int, int]) -> SourceMap:
         """A copy where ``(section, old)`` paths become ``(section, mapping[old])``.
 
         Paths under an index missing from ``mapping`` are dropped.
         """
-        out = SourceMap(root=self.root)
-        for src, dst in ((self.keys, out.keys), (self.values, out.values)):
-            for path, loc in src.items():
-                new = _reindex(path, section, mapping)
-                if new is not None:
-                    dst[new] = loc
-        for path in self.inline:
-            new = _reindex(path, section, mapping)
-            if new is not None:
-                out.inline.add(new)
-        for path, where in self.rendered.items():
-            new = _reindex(path, section, mapping)
-            if new is not None:
-                out.rendered[new] = where
-        return out
+        return self.moved(lambda path: _reindex(path, section, mapping))
 
     def update(self, other: SourceMap, remap: dict[KeyPath, KeyPath] | None = None) -> None:
         """Add ``other``'s entries; a path starting with a key of ``remap`` is re-rooted."""
         remap = {k: v for k, v in (remap or {}).items() if k != v}
-        if not remap:
-            self.keys.update(other.keys)
-            self.values.update(other.values)
-            self.inline.update(other.inline)
-            self.rendered.update(other.rendered)
-            return
-        for src, dst in ((other.keys, self.keys), (other.values, self.values)):
-            for path, loc in src.items():
-                dst[_remap(path, remap)] = loc
-        for path in other.inline:
-            self.inline.add(_remap(path, remap))
-        for path, where in other.rendered.items():
-            self.rendered[_remap(path, remap)] = where
+        if remap:
+            other = other.moved(lambda path: _remap(path, remap))
+        self.entries.update(other.entries)
+        self.rendered.update(other.rendered)
 
 
 def _reindex(path: KeyPath, section: str, mapping: dict[int, int]) -> KeyPath | None:
@@ -390,8 +383,7 @@ class _Builder:
         self.positions = positions
         self.filename = filename
         self.sources = SourceMap(root=Location(filename, 1, 1))
-        self.keys = self.sources.keys
-        self.values = self.sources.values
+        self.entries = self.sources.entries
         self.problems: list[YamlProblem] = []
         self.limit = (
             float("inf")
@@ -471,7 +463,7 @@ class _Builder:
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         merges: list[Node] = []
-        keys, values = self.keys, self.values
+        entries = self.entries
         for key_node, value_node in node.value:
             if key_node.ctag is _STR_TAG and type(key_node) is ScalarNode:
                 key = key_node.value  # the usual key: a plain string (as self.key)
@@ -487,15 +479,14 @@ class _Builder:
                 self.problems.append(
                     YamlProblem(
                         "duplicate-key",
-                        f"duplicate key {key!r} (first defined at line {keys[key_path][1]})",
+                        f"duplicate key {key!r} (first defined at line {entries[key_path][1]})",
                         "remove one of them; YAML keeps only one value per key",
                         line,
                         column,
                     )
                 )
                 continue
-            keys[key_path] = self.pos(key_node)
-            values[key_path] = self._value_pos(value_node, key_path)
+            entries[key_path] = self.entry(key_node, value_node, key_path)
             result[key] = self.build(value_node, key_path)
         for merge_node in merges:
             sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
@@ -514,34 +505,45 @@ class _Builder:
                 for key, value in merged.items():
                     if key not in result:
                         result[key] = value
-                        self._copy_positions(path, key, src)
+                        self._copy_position(path, key, src)
         return result
 
-    def _copy_positions(self, path: KeyPath, key: Any, src: MappingNode) -> None:
+    def _copy_position(self, path: KeyPath, key: Any, src: MappingNode) -> None:
         for key_node, value_node in src.value:
             if key_node.tag != _MERGE and self.key(key_node) == key:
-                self.keys[path + (key,)] = self.pos(key_node)
-                self.values[path + (key,)] = self.pos(value_node)
+                self.entries[path + (key,)] = (
+                    *self.pos(key_node),
+                    *self.pos(value_node)[1:],
+                    False,
+                )
                 return
 
-    def _value_pos(self, node: Node, path: KeyPath) -> Pos:
-        """Where a value starts; a single-line scalar is also marked for ``locate_offset``."""
-        if isinstance(node, ScalarNode) and node.start_mark.line == node.end_mark.line:
+    def entry(self, key_node: Node | None, node: Node, path: KeyPath) -> Entry:
+        """Where the key (None: a sequence item, its own key) and the value ``node`` are.
+
+        A single-line plain or quoted scalar is ``inline`` (or, in a rendered template,
+        recorded in ``rendered``), so that ``locate_offset`` can point inside it.
+        """
+        shift = inline = 0
+        start = node.start_mark
+        if isinstance(node, ScalarNode) and start.line == node.end_mark.line:
             style = node.style
-            if style not in ('"', "'") and style:
-                return self.pos(node)
-            quoted = 1 if style else 0
-            if self.positions is not None:
-                mark = node.start_mark
-                self.sources.rendered[path] = (
-                    self.positions,
-                    mark.line + 1,
-                    mark.column + 1 + quoted,
-                )
-            else:
-                self.sources.inline.add(path)
-            return self.pos(node, quoted)
-        return self.pos(node)
+            if not style or style in ('"', "'"):
+                shift = 1 if style else 0
+                if self.positions is not None:
+                    where = (self.positions, start.line + 1, start.column + 1 + shift)
+                    self.sources.rendered[path] = where
+                else:
+                    inline = 1
+        if self.positions is not None:
+            value = self.pos(node, shift)
+            key = value if key_node is None else self.pos(key_node)
+            return (*key, *value[1:], False)
+        line, column = start.line + 1, start.column + 1 + shift
+        if key_node is None:
+            return (self.filename, line, column, line, column, inline == 1)
+        mark = key_node.start_mark
+        return (self.filename, mark.line + 1, mark.column + 1, line, column, inline == 1)
 
     def key(self, node: Node, tag: str | None = None) -> Any:
         if not isinstance(node, ScalarNode):
@@ -559,11 +561,9 @@ class _Builder:
 
     def sequence(self, node: SequenceNode, path: KeyPath) -> list[Any]:
         items: list[Any] = []
-        keys, values = self.keys, self.values
+        entries = self.entries
         for index, item in enumerate(node.value):
             item_path = path + (index,)
-            pos = self._value_pos(item, item_path)
-            keys[item_path] = pos
-            values[item_path] = pos
+            entries[item_path] = self.entry(None, item, item_path)
             items.append(self.build(item, item_path))
         return items
