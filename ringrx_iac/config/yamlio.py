@@ -198,10 +198,12 @@ class _CachedResolver(VersionedResolver):
         return self._cached
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or self.yaml_path_resolvers:
+        if self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
+        if kind is not ScalarNode:
+            return self.DEFAULT_MAPPING_TAG if kind is MappingNode else self.DEFAULT_SEQUENCE_TAG
         if implicit[0]:
-            table = self.versioned_resolver
+            table = self._cached or self.versioned_resolver
             resolvers = table.get(value[:1], [])
             if None in table:  # resolvers for any first character (none in YAML 1.2)
                 resolvers = resolvers + table[None]
@@ -487,7 +489,11 @@ class _Builder:
                 )
                 continue
             entries[key_path] = self.entry(key_node, value_node, key_path)
-            result[key] = self.build(value_node, key_path)
+            if value_node.ctag is _STR_TAG and type(value_node) is ScalarNode:
+                self.visited += 1  # (build's path for a string, inlined: the most common)
+                result[key] = value_node.value
+            else:
+                result[key] = self.build(value_node, key_path)
         for merge_node in merges:
             sources = merge_node.value if isinstance(merge_node, SequenceNode) else [merge_node]
             for src in sources:

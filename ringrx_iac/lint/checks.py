@@ -196,7 +196,7 @@ class _Linter:
     def check_url(self, cb: CallbackSpec, ctype: CallbackType, path: KeyPath) -> None:
         url = cb.url
         found = self.check_tokens(url, ctype, path, "the URL")
-        if _SPACE_RE.search(_PLACEHOLDER_RE.sub("", url)):
+        if _SPACE_RE.search(url) and _SPACE_RE.search(_PLACEHOLDER_RE.sub("", url)):
             self.add(
                 "RRX202",
                 "the URL contains whitespace",
