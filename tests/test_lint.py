@@ -251,3 +251,25 @@ def test_rules_are_documented() -> None:
 def test_url_credentials_are_not_echoed(tmp_path: Path) -> None:
     (d,) = lint_text(tmp_path, cb("https://user:s3cret@:99/x"))
     assert d.code == "RRX206" and "s3cret" not in d.message
+
+
+def test_a_repeated_finding_is_reported_at_every_occurrence(tmp_path: Path) -> None:
+    """Values checked clean are not checked again; values with a finding always are."""
+    secret = '    headers: {X-Api-Key: "literal-key"}\n'
+    auth = '    basic_auth: {username: u, password: "pw"}\n'
+    callbacks = "".join(
+        cb(f"https://h.example.com/sms/{n}", name=f"cb{n}", extra=secret + auth) for n in range(3)
+    )
+    diags = lint_text(tmp_path, callbacks)
+    assert [d.location.line for d in only(diags, "RRX304") if d.location] == [6, 11, 16]
+    assert [d.location.line for d in only(diags, "RRX402") if d.location] == [7, 12, 17]
+
+
+def test_a_header_clean_for_one_type_is_still_checked_for_another(tmp_path: Path) -> None:
+    header = '    headers: {X-To: "{to}"}\n'
+    callbacks = cb("https://h.example.com/a", name="a", extra=header) + cb(
+        "https://h.example.com/b", type_="voicemail", name="b", extra=header
+    )
+    (d,) = only(lint_text(tmp_path, callbacks), "RRX101")
+    assert "{to}" in d.message and "voicemail" in d.message
+    assert d.location is not None and d.location.line == 10
