@@ -62,11 +62,45 @@ def test_the_compact_nesting_check_still_finds_a_deep_line() -> None:
     assert not yamlio._may_nest_deeply(shallow) and not _nests_deeply(shallow)
 
 
-_SCALARS = (
-    "~ null Null NULL true False yes no on off y n 0 -1 +1 0o17 017 0x1F 0b101 1_000 1.5 -.5 "
-    ".inf -.Inf .nan 1e3 6.02e+23 2001-12-14 2001-12-14t21:59:43.10-05:00 = << +18182000000 "
-    "cb-00001 https://a.example/x?y={to} 12:30:45 0. 1__0"
-).split() + [""]
+_SCALARS = [
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "true",
+    "False",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "0",
+    "-1",
+    "+1",
+    "0o17",
+    "017",
+    "0x1F",
+    "0b101",
+    "1_000",
+    "1.5",
+    "-.5",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "1e3",
+    "6.02e+23",
+    "2001-12-14",
+    "2001-12-14t21:59:43.10-05:00",
+    "=",
+    "<<",
+    "+18182000000",
+    "cb-00001",
+    "https://a.example/x?y={to}",
+    "12:30:45",
+    "0.",
+    "1__0",
+] + [""]
 
 
 def test_the_resolver_answers_as_ruamels() -> None:
