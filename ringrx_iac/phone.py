@@ -11,6 +11,7 @@ DEFAULT_REGION = "US"
 # imported for anything else (cold start of ``validate``).
 _E164_NANP_RE = re.compile(r"\+1[2-9]\d{9}")
 _BARE_NANP_RE = re.compile(r"[2-9]\d{9}")
+_COMMON_RE = re.compile(r"(?:\+1)?[2-9]\d{9}")  # either of the two, in one match
 
 
 def common_e164(text: str) -> str | None:
@@ -18,11 +19,9 @@ def common_e164(text: str) -> str | None:
     surrounding spaces), else None. The fast path of :func:`to_e164` without its
     ``str()``/``strip()``, for the reconciler's 100,000s of live numbers (kept apart so
     the linter's path stays one call)."""
-    if _E164_NANP_RE.fullmatch(text):
-        return text
-    if _BARE_NANP_RE.fullmatch(text):
-        return "+1" + text
-    return None
+    if _COMMON_RE.fullmatch(text) is None:
+        return None
+    return text if text[0] == "+" else "+1" + text
 
 
 def to_e164(value: str, region: str = DEFAULT_REGION) -> str:

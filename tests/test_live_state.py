@@ -45,9 +45,12 @@ def test_fingerprint_is_the_hash_of_the_canonical_json(
 
 
 def test_common_e164_agrees_with_to_e164() -> None:
-    for text in ["+18185551234", "8185551234", "+1 818 555 1234", " 8185551234", "1234"]:
+    texts = ["+18185551234", "8185551234", "+1 818 555 1234", " 8185551234", "1234"]
+    texts += ["+12345678901", "+11234567890", "1234567890", "+448185551234", "18185551234"]
+    for text in texts:
         fast = common_e164(text)
         assert fast is None or fast == to_e164(text)
+    assert [common_e164(t) for t in texts[5:]] == ["+12345678901", None, None, None, None]
     assert common_e164("8185551234") == "+18185551234"
     assert common_e164("+18185551234") == "+18185551234"
     assert common_e164("(818) 555-1234") is None

@@ -54,18 +54,6 @@ _SET_FIELDS = tuple(
 )
 
 
-def _live_target(kind: str, id: Any, display: str, keys: dict[str, str], bound: Any) -> LiveTarget:
-    """``LiveTarget(kind, id, display, keys, bound)``, built faster (see above)."""
-    target = object.__new__(LiveTarget)
-    set_kind, set_id, set_display, set_keys, set_bound = _SET_FIELDS
-    set_kind(target, kind)
-    set_id(target, id)
-    set_display(target, display)
-    set_keys(target, keys)
-    set_bound(target, bound)
-    return target
-
-
 def normalise_phone(value: str) -> str:
     """E.164 when ``value`` is a phone number, else the value stripped."""
     if type(value) is str:
@@ -100,6 +88,8 @@ def _targets(kind: str, remotes: Iterable[RemoteTarget]) -> list[LiveTarget]:
     is_phone = endpoint.is_phone_number
     out: list[LiveTarget] = []
     append = out.append
+    new = object.__new__
+    set_kind, set_id, set_display, set_keys, set_bound = _SET_FIELDS
     for remote in remotes:
         keys = remote.keys  # shared when already all strings (as the client decodes them)
         for value in keys.values():
@@ -111,7 +101,15 @@ def _targets(kind: str, remotes: Iterable[RemoteTarget]) -> list[LiveTarget]:
             primary = common_e164(primary) or normalise_phone(primary)
         elif not primary:
             primary = next((keys[k] for k in natural if keys.get(k)), str(remote.id))
-        append(_live_target(remote.kind, remote.id, primary, keys, remote.callback_id))
+        target = new(
+            LiveTarget
+        )  # LiveTarget(kind, id, primary, keys, callback_id): see _SET_FIELDS
+        set_kind(target, remote.kind)
+        set_id(target, remote.id)
+        set_display(target, primary)
+        set_keys(target, keys)
+        set_bound(target, remote.callback_id)
+        append(target)
     return out
 
 
@@ -180,7 +178,7 @@ class LiveState:
         return {
             "callbacks": self._canonical_callbacks(),
             "targets": {
-                kind: [_canonical_target(t) for t in _by_str_id(ts)]
+                kind: _canonical_targets(_by_str_id(ts))
                 for kind, ts in sorted(self.targets.items())
             },
         }
@@ -216,7 +214,7 @@ class LiveState:
             ordered = _by_str_id(targets)
             for start in range(0, len(ordered), _FINGERPRINT_CHUNK):
                 chunk = ordered[start : start + _FINGERPRINT_CHUNK]
-                text = canonical_json([_canonical_target(t) for t in chunk])
+                text = canonical_json(_canonical_targets(chunk))
                 digest.update(b"," if start else b"")
                 digest.update(text[1:-1].encode("utf-8"))  # the items, without [ ]
             digest.update(b"]")
@@ -231,8 +229,8 @@ def _by_str_id(targets: list[LiveTarget]) -> list[LiveTarget]:
     return sorted(targets, key=lambda t: str(t.id))
 
 
-def _canonical_target(target: LiveTarget) -> list[Any]:
-    return [target.id, target.keys, target.callback_id]
+def _canonical_targets(targets: list[LiveTarget]) -> list[list[Any]]:
+    return [[t.id, t.keys, t.callback_id] for t in targets]
 
 
 def _index_by(

@@ -163,9 +163,10 @@ class _Planner:
                 holders = wanted[kind]
                 looked_up = zip(refs, self.live.find_targets(kind, refs), strict=True)
                 for j, (ref, found) in enumerate(looked_up):
-                    target = self._resolve_target(cb, kind, ref, j, found)
-                    if target is None:
+                    if len(found) != 1:
+                        self._unresolved(cb, kind, ref, j, found)
                         continue
+                    target = found[0]
                     holder = holders.get(target.id)
                     if holder is not None:
                         if holder != cb.name:
@@ -236,12 +237,10 @@ class _Planner:
     def _where(self, cb: DesiredCallback, kind: str, j: int) -> Any:
         return self.locate(("callbacks", cb.index, "bind", kind, j)) if self.locate else None
 
-    def _resolve_target(
+    def _unresolved(
         self, cb: DesiredCallback, kind: str, ref: str, j: int, found: list[Any]
-    ) -> Any:
-        """The one live target ``ref`` names (``found``: the look-up); else an error, None."""
-        if len(found) == 1:
-            return found[0]
+    ) -> None:
+        """``ref`` names no live target, or several (``found``): the error (RRX703/704)."""
         if found:
             ids = ", ".join(str(t.id) for t in found)
             self.errors.append(
@@ -252,7 +251,7 @@ class _Planner:
                     self._where(cb, kind, j),
                 )
             )
-            return None
+            return
         closest = self.live.closest_target(kind, ref)
         hint = f"did you mean {closest!r}?" if closest else f"the account has no {kind} like it."
         self.errors.append(
@@ -263,7 +262,6 @@ class _Planner:
                 self._where(cb, kind, j),
             )
         )
-        return None
 
     def plan(self) -> Plan:
         self.match_callbacks()
