@@ -15,7 +15,7 @@ from fakes import admin, cli_env, run_cli
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.client import RingRxClient
 from ringrx_iac.api.credentials import ClientSettings
-from ringrx_iac.api.ratelimit import SAFETY
+from ringrx_iac.api.ratelimit import pace_for
 from ringrx_iac.simulator.server import SimulatorServer
 
 PHONES = 24
@@ -53,7 +53,7 @@ async def test_client_learns_the_stated_limit_and_binds_everything(sim: Simulato
         await client.fetch_account()
         for target in range(1, PHONES + 1):
             await client.bind("phone_numbers", target, 1)
-        assert client.rate_limiter.current_rate() == pytest.approx(SAFETY * 20)
+        assert client.rate_limiter.current_rate() == pytest.approx(pace_for(20, 1))
         assert client.rate_limiter.throttled <= 8  # at most the first requests in flight
     bound = [t for t in sim.state.targets["phone_numbers"].values() if t["sms_callback_id"] == 1]
     assert len(bound) == PHONES

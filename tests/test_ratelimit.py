@@ -12,26 +12,37 @@ import pytest
 from api_fake import FakeRingRx, Sleeps, make_client
 
 from ringrx_iac.api import endpoints
-from ringrx_iac.api.ratelimit import SAFETY, RateHeaders, RateLimiter
+from ringrx_iac.api.ratelimit import (
+    DECREASE,
+    INCREASE,
+    QUIET,
+    RECOVER_QUIET,
+    SAFETY,
+    TOLERANCE,
+    RateHeaders,
+    RateLimiter,
+    pace_for,
+)
 
 
 class Clock:
     """A fake clock; its ``sleep`` advances it (and records the delays)."""
 
-    def __init__(self) -> None:
+    def __init__(self, late: float = 0.0) -> None:
         self.now = 100.0
         self.delays: list[float] = []
+        self.late = late  # every sleep overshoots by this much, like a busy event loop
 
     def __call__(self) -> float:
         return self.now
 
     async def sleep(self, delay: float) -> None:
         self.delays.append(delay)
-        self.now += delay
+        self.now += delay + self.late
 
 
-def limiter(max_rate: float | None = None) -> tuple[RateLimiter, Clock]:
-    clock = Clock()
+def limiter(max_rate: float | None = None, late: float = 0.0) -> tuple[RateLimiter, Clock]:
+    clock = Clock(late)
     lim = RateLimiter(
         max_rate=max_rate, clock=clock, sleep=clock.sleep, wall_clock=lambda: 1_000_000_000.0
     )
@@ -70,18 +81,35 @@ def test_limit_header_sets_the_pace_with_a_margin() -> None:
     lim.observe(
         200, {"X-RateLimit-Limit": "20", "X-RateLimit-Remaining": "19", "X-RateLimit-Reset": "1"}
     )
-    assert lim.current_rate() == pytest.approx(SAFETY * 20)
-    spacing = 1 / (SAFETY * 20)
+    assert lim.current_rate() == pytest.approx(pace_for(20, 1))
+    spacing = 1 / pace_for(20, 1)
     assert starts(lim, clock, 3) == pytest.approx([0.0, spacing, 2 * spacing], abs=1e-5)
+
+
+def test_the_pace_keeps_a_margin_and_a_free_slot_in_every_window() -> None:
+    assert pace_for(200, 1) == pytest.approx(SAFETY * 200)  # large limits: the margin
+    for limit in (2, 5, 10, 20, 50):  # small ones: fewer than the limit even catching up
+        assert pace_for(limit, 1) <= SAFETY * limit
+        assert pace_for(limit, 1) * (1 + TOLERANCE) + 1 <= limit
+    assert pace_for(1, 1) > 0
+
+
+def test_the_first_paced_start_counts_the_unpaced_burst_before_it() -> None:
+    lim, clock = limiter()
+    assert starts(lim, clock, 6) == [0.0] * 6  # nothing known yet: all at once
+    lim.observe(200, {"X-RateLimit-Limit": "20", "X-RateLimit-Reset": "1"})
+    first, second = starts(lim, clock, 2)  # as if the six had been paced already
+    assert first == pytest.approx(6 / pace_for(20, 1))
+    assert second - first == pytest.approx(1 / pace_for(20, 1), abs=1e-5)
 
 
 def test_window_comes_from_the_policy_or_the_longest_reset() -> None:
     lim, _ = limiter()
     lim.observe(200, {"RateLimit-Limit": "100", "RateLimit-Policy": "100;w=60"})
-    assert lim.current_rate() == pytest.approx(SAFETY * 100 / 60)
+    assert lim.current_rate() == pytest.approx(pace_for(100, 60))
     lim, _ = limiter()
     lim.observe(200, {"X-RateLimit-Limit": "5000", "X-RateLimit-Reset": "3600"})
-    assert lim.current_rate() == pytest.approx(SAFETY * 5000 / 3600)
+    assert lim.current_rate() == pytest.approx(pace_for(5000, 3600))
 
 
 def test_reset_given_as_a_unix_time_is_read_as_seconds_from_now() -> None:
@@ -121,10 +149,10 @@ def test_429_after_a_burst_learns_the_rate_that_got_through() -> None:
         clock.now += 0.01
         lim.observe(200, {})
     lim.observe(429, {"Retry-After": "1"})
-    assert lim.current_rate() == pytest.approx(SAFETY * 20)
+    assert lim.current_rate() == pytest.approx(pace_for(20, 1))
     first, second = starts(lim, clock, 2)
     assert first == pytest.approx(1.0)
-    assert second - first == pytest.approx(1 / (SAFETY * 20), abs=1e-5)
+    assert second - first == pytest.approx(1 / pace_for(20, 1), abs=1e-5)
 
 
 def test_another_429_lowers_and_a_quiet_stretch_raises_a_learned_rate() -> None:
@@ -150,10 +178,10 @@ def test_headers_win_over_what_429s_taught() -> None:
         lim.observe(200, {})
     lim.observe(429, {})
     lim.observe(200, {"X-RateLimit-Limit": "10", "X-RateLimit-Reset": "1"})
-    assert lim.current_rate() == pytest.approx(SAFETY * 10)
+    assert lim.current_rate() == pytest.approx(pace_for(10, 1))
     clock.now += 60
     starts(lim, clock, 1)
-    assert lim.current_rate() == pytest.approx(SAFETY * 10)  # no probing past a stated limit
+    assert lim.current_rate() == pytest.approx(pace_for(10, 1))  # no probing past a stated limit
 
 
 def test_max_rate_caps_a_higher_stated_limit() -> None:
@@ -197,4 +225,135 @@ def test_429s_of_requests_already_in_flight_count_once() -> None:
     for _ in range(16):  # the whole burst that was in flight comes back 429
         lim.observe(429, {"Retry-After": "1"})
     assert lim.throttled == 16
-    assert lim.current_rate() == pytest.approx(SAFETY * 20)  # learned once, not lowered 15x
+    assert lim.current_rate() == pytest.approx(pace_for(20, 1))  # learned once, not lowered 15x
+
+
+# -- learning from 429s without headers -----------------------------------------------------
+
+
+def succeed(lim: RateLimiter, clock: Clock, n: int, every: float = 0.01) -> None:
+    """``n`` requests started ``every`` s apart, each answered 200 at once."""
+    for _ in range(n):
+        clock.now += every
+        lim.observe(200, {}, started=clock.now)
+
+
+def learned(n: int = 20) -> tuple[RateLimiter, Clock]:
+    """A limiter that saw ``n`` successes in a burst, then a 429: it paces a margin below n/s."""
+    lim, clock = limiter()
+    succeed(lim, clock, n)
+    lim.observe(429, {"Retry-After": "1"}, started=clock.now)
+    assert lim.current_rate() == pytest.approx(pace_for(n, 1))
+    return lim, clock
+
+
+def test_answers_in_flight_at_the_429_count_in_the_window_it_measures() -> None:
+    lim, clock = limiter()
+    succeed(lim, clock, 15)
+    sent_before = clock.now
+    clock.now += 0.01
+    lim.observe(429, {"Retry-After": "1"}, started=sent_before)
+    assert lim.current_rate() == pytest.approx(pace_for(15, 1))
+    for _ in range(5):  # accepted before the 429, answered after it
+        clock.now += 0.01
+        lim.observe(200, {}, started=sent_before)
+    assert lim.current_rate() == pytest.approx(pace_for(20, 1))
+    clock.now += 1.5
+    lim.observe(200, {}, started=clock.now)  # sent after the pause: not in that window
+    assert lim.current_rate() == pytest.approx(pace_for(20, 1))
+
+
+def test_the_window_measured_is_as_long_as_the_retry_after() -> None:
+    lim, clock = limiter()
+    succeed(lim, clock, 90, every=0.001)  # a burst, then 9 s of nothing
+    clock.now += 9
+    succeed(lim, clock, 40, every=0.02)  # 40 in the last second
+    lim.observe(429, {"Retry-After": "10"}, started=clock.now)
+    assert lim.current_rate() == pytest.approx(pace_for(130, 10))  # not 40/s
+
+
+def test_429s_by_start_time_in_flight_count_once_a_later_one_lowers_the_pace() -> None:
+    lim, clock = learned()
+    first = lim.current_rate()
+    episode = clock.now
+    for _ in range(15):  # the rest of the burst: sent before the first 429 came back
+        clock.now += 0.001
+        lim.observe(429, {"Retry-After": "1"}, started=episode - 0.005)
+    assert lim.throttled == 16 and lim.current_rate() == first
+    clock.now += 1.5  # after the pause, a request sent at the learned pace is throttled
+    succeed(lim, clock, 19, every=1 / 19)
+    lim.observe(429, {"Retry-After": "1"}, started=clock.now)
+    assert first is not None
+    assert lim.current_rate() == pytest.approx(DECREASE * first)
+
+
+def rate_of(lim: RateLimiter) -> float:
+    rate = lim.current_rate()
+    assert rate is not None
+    return rate
+
+
+def test_quiet_stretches_recover_halfway_then_probe_slowly() -> None:
+    lim, clock = learned()
+    clock.now += 1.5
+    succeed(lim, clock, 19, every=1 / 19)
+    lim.observe(429, {"Retry-After": "1"}, started=clock.now)
+    target = pace_for(19, 1)  # the limit measured this time: 19 accepted in the last second
+    rates = [rate_of(lim)]
+    for _ in range(3):  # every RECOVER_QUIET s, halfway back to the target
+        clock.now += RECOVER_QUIET
+        starts(lim, clock, 1)
+        rates.append(rate_of(lim))
+    assert rates[0] == pytest.approx(DECREASE * pace_for(20, 1))
+    for before, after in zip(rates, rates[1:], strict=False):
+        assert after == pytest.approx(before + (target - before) / 2)
+    clock.now += RECOVER_QUIET  # close enough: no more quick steps
+    starts(lim, clock, 1)
+    assert lim.current_rate() == rates[-1]
+    clock.now += QUIET  # a slow probe past the target
+    starts(lim, clock, 1)
+    assert lim.current_rate() == pytest.approx(INCREASE * rates[-1])
+
+
+def test_a_failed_probe_returns_to_the_pace_held_and_probes_less_often() -> None:
+    lim, clock = learned()
+    held = lim.current_rate()
+    clock.now += QUIET
+    starts(lim, clock, 1)  # held quietly, then probed
+    probe = lim.current_rate()
+    assert held is not None and probe == pytest.approx(INCREASE * held)
+    succeed(lim, clock, 20, every=1 / 20)
+    lim.observe(429, {"Retry-After": "1"}, started=clock.now)
+    assert lim.current_rate() == held  # not DECREASE x the probe
+    clock.now += QUIET
+    starts(lim, clock, 1)
+    assert lim.current_rate() == held  # the next probe waits twice as long
+    clock.now += QUIET
+    starts(lim, clock, 1)
+    assert lim.current_rate() == pytest.approx(INCREASE * held)
+
+
+def test_a_429_at_a_pace_held_before_forgets_it() -> None:
+    lim, clock = learned()
+    held = lim.current_rate()
+    clock.now += RECOVER_QUIET
+    starts(lim, clock, 1)  # held quietly
+    succeed(lim, clock, 20, every=1 / 20)
+    lim.observe(429, {"Retry-After": "1"}, started=clock.now)
+    assert held is not None
+    assert lim.current_rate() == pytest.approx(DECREASE * held)  # held no more
+
+
+def test_a_late_start_keeps_the_schedule_so_the_pace_holds_on_a_busy_loop() -> None:
+    lim, clock = limiter(max_rate=200, late=TOLERANCE / 2)  # each sleep 10 ms late
+    times = starts(lim, clock, 41)
+    assert times[-1] == pytest.approx(40 / 200 + TOLERANCE / 2, abs=1e-6)  # still 200/s
+    assert times == sorted(times)
+    burst = max(times.count(t) for t in times)  # catching up: a few at once, no more
+    assert 1 < burst <= 1 + TOLERANCE * 200
+
+
+def test_a_start_later_than_the_tolerance_restarts_the_schedule() -> None:
+    lim, clock = limiter(max_rate=10, late=0.07)  # later than TOLERANCE
+    times = starts(lim, clock, 3)
+    assert times == pytest.approx([0.0, 0.17, 0.34])  # no burst to catch up
