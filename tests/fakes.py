@@ -186,3 +186,19 @@ def admin(sim: Any, method: str, path: str, body: Any = None) -> Any:
     response = httpx.request(method, sim.base_url + "/_sim" + path, json=body, timeout=10)
     response.raise_for_status()
     return response.json() if response.content else None
+
+
+def spy_max_rates(monkeypatch: Any) -> list[float | None]:
+    """The ``max_rate`` of every client's rate limiter made from now on (``--max-rate``)."""
+    from ringrx_iac.api import client
+
+    seen: list[float | None] = []
+    real = client.RateLimiter
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        limiter = real(*args, **kwargs)
+        seen.append(limiter.max_rate)
+        return limiter
+
+    monkeypatch.setattr(client, "RateLimiter", spy)
+    return seen

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import admin, run_cli, sim_writes
+from fakes import admin, run_cli, sim_writes, spy_max_rates
 
 from ringrx_iac.demo_fleet import practice_seed
 from ringrx_iac.simulator.server import SimulatorServer
@@ -278,3 +278,12 @@ def test_a_locked_account_fails_alone_and_force_unlock_clears_it(
     assert (code, statuses(report)) == (0, {"smile-east": "applied"})
     names = [cb["name"] for cb in admin(sims["smile-east"], "GET", "/state")["callbacks"]]
     assert LOCK_NAME not in names
+
+
+def test_max_rate_caps_every_account(
+    sims: dict[str, SimulatorServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fleet = str(write_fleet(tmp_path, sims))
+    caps = spy_max_rates(monkeypatch)
+    code, _ = run_json(["plan", "--fleet", fleet, "--all", "--max-rate", "7"])
+    assert code in (0, 2) and caps == [7.0] * len(KEYS)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes import admin, cli_env, run_cli
+from fakes import admin, cli_env, run_cli, spy_max_rates
 
 from ringrx_iac.api import endpoints
 from ringrx_iac.api.client import RingRxClient
@@ -59,13 +59,17 @@ async def test_client_learns_the_stated_limit_and_binds_everything(sim: Simulato
     assert len(bound) == PHONES
 
 
-def test_max_rate_option(sim: SimulatorServer, tmp_path: Path) -> None:
+def test_max_rate_option(
+    sim: SimulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(
         "version: 1\ncallbacks:\n  - name: SMS\n    type: sms\n    url: https://h/sms\n",
         encoding="utf-8",
     )
     env = cli_env(sim)
+    caps = spy_max_rates(monkeypatch)
     assert run_cli(["plan", str(config), "--max-rate", "50"], env).exit_code == 0
+    assert caps == [50.0]
     bad = run_cli(["plan", str(config), "--max-rate", "0"], env)
     assert bad.exit_code != 0 and "--max-rate" in bad.output + bad.stderr

@@ -18,6 +18,7 @@ import click
 
 from ringrx_iac.cli import commands_reconcile as single
 from ringrx_iac.cli.fleet_options import FleetError, selection_options
+from ringrx_iac.cli.options import max_rate
 from ringrx_iac.config.template import VariableError, collect_variables
 from ringrx_iac.diagnostics import Diagnostic
 from ringrx_iac.fleet.account import ERROR, AccountResult, RunOptions, run_account, validate_account
@@ -71,6 +72,7 @@ def run_fleet_command(command: str, fleet: Path, **kw: Any) -> None:
         base_dir=inv.base_dir,
         variables=variables,
         parallelism=kw.get("parallelism", 8),
+        max_rate=max_rate(),
         insecure=kw.get("insecure", False),
         debug=kw.get("debug", False),
         force=kw.get("force", False),

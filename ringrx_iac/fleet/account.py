@@ -95,6 +95,7 @@ class RunOptions:
     base_dir: Path  # the inventory's directory: ${file:...} credentials resolve from here
     variables: Mapping[str, Any] = field(default_factory=dict)  # --var / --var-file (win)
     parallelism: int = 8
+    max_rate: float | None = None  # --max-rate: requests per second, per account
     insecure: bool = False
     debug: bool = False
     force: bool = False
@@ -130,6 +131,7 @@ def client_settings(account: Account, opts: RunOptions, *, read_only: bool) -> C
         base_url=account.base_url,
         credentials=ApiKeyCredentials(token, secret),
         parallelism=opts.parallelism,
+        max_rate=opts.max_rate,
         insecure=opts.insecure,
         debug=opts.debug,
         read_only=read_only,
