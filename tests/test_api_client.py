@@ -20,7 +20,7 @@ from ringrx_iac.api.errors import (
     TransportError,
     ValidationError,
 )
-from ringrx_iac.api.retry import RetryPolicy
+from ringrx_iac.api.retry import Failure, RetryBudget, RetryPolicy, retry
 from ringrx_iac.api.types import RemoteCallback, RemoteTarget
 
 CALLBACKS = endpoints.CALLBACKS_PATH
@@ -266,6 +266,27 @@ async def test_retries_are_bounded_in_time() -> None:
     assert fake.count("GET", CALLBACKS) == 3  # tries at t=0, 1, 2; a wait to t=3 is not allowed
     assert f"no answer from {BASE} (ReadTimeout" in str(info.value)
     assert "RINGRX_BASE_URL" in str(info.value)
+
+
+async def test_a_failure_already_had_counts_as_the_first_attempt() -> None:
+    """The client tries once outside the retry loop; the loop goes on from that failure."""
+    budget = RetryBudget(RetryPolicy(attempts=3))
+    budget.attempts = 1
+    tries: list[int] = []
+    delays: list[float] = []
+
+    async def attempt() -> str | Failure:
+        tries.append(budget.attempts)
+        return Failure(ServerError("busy"), delay=0.25)
+
+    async def sleep(delay: float) -> None:
+        delays.append(delay)
+
+    first = Failure(ServerError("busy"), delay=0.5)
+    with pytest.raises(ServerError):
+        await retry(attempt, budget, sleep=sleep, first=first)
+    assert tries == [2, 3]  # two more tries: three in all
+    assert delays == [0.5, 0.25]  # the first failure's own wait comes first
 
 
 async def test_connection_refused_names_the_server() -> None:

@@ -180,7 +180,11 @@ class RingRxClient:
             # does no harm; a POST must go through create_callback's look-up instead.
             raise ValueError(f"_send retries idempotent requests only, not {method}")
         self._check_writable(method, path)
-        reached = False  # may an earlier try have reached the server?
+        started = self._clock()
+        first = await self._try_once(kind, method, path, json)
+        if not isinstance(first, Failure):
+            return first  # the common case, without the retry loop's machinery
+        reached = first.reached  # may an earlier try have reached the server?
 
         async def attempt() -> httpx.Response | Failure:
             nonlocal reached
@@ -190,7 +194,7 @@ class RingRxClient:
                 reached = reached or result.reached
             return result
 
-        return await self._retry(attempt)
+        return await self._retry(attempt, first=first, started=started)
 
     async def _try_once(
         self, kind: str, method: str, path: str, json: Any, *, accept_404: bool = False
@@ -221,9 +225,20 @@ class RingRxClient:
         self,
         attempt: Callable[[], Awaitable[T | Failure]],
         give_up: Callable[[Failure], Awaitable[T]] | None = None,
+        *,
+        first: Failure | None = None,
+        started: float | None = None,
     ) -> T:
+        """`retry` with this client's policy; ``first``: the failure of a try already made
+        (at ``started``), which counts as the first attempt."""
         budget = RetryBudget(self.settings.retry, clock=self._clock)
-        return await retry(attempt, budget, sleep=self._sleep, rng=self._rng, give_up=give_up)
+        if first is not None:
+            budget.attempts = 1
+            if started is not None:
+                budget.started = started
+        return await retry(
+            attempt, budget, sleep=self._sleep, rng=self._rng, give_up=give_up, first=first
+        )
 
     def _check_writable(self, method: str, path: str) -> None:
         """Refuse a write in read-only mode before anything is sent (the hook is the backstop)."""

@@ -108,9 +108,12 @@ def pace_for(limit: float, window: float) -> float:
 def _rate_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """The ``*ratelimit*`` headers of an answer, by lower-case name (usually none)."""
     if isinstance(headers, httpx.Headers):  # the fast path: raw bytes, nothing decoded
+        raw = headers.raw
+        if b"atelimit" not in b"\n".join([k for k, _ in raw]).lower():
+            return {}
         return {
             k.decode("latin-1").lower(): v.decode("latin-1")
-            for k, v in headers.raw
+            for k, v in raw
             if b"atelimit" in k.lower()
         }
     return {k.lower(): v for k, v in headers.items() if "ratelimit" in k.lower()}

@@ -67,14 +67,19 @@ async def retry(
     sleep: Callable[[float], Awaitable[None]],
     rng: Callable[[], float] = random.random,
     give_up: Callable[[Failure], Awaitable[T]] | None = None,
+    first: Failure | None = None,
 ) -> T:
     """Call ``attempt`` until it returns a result, waiting between failures while the
-    budget allows; then ``give_up`` (default: raise the last failure's error)."""
+    budget allows; then ``give_up`` (default: raise the last failure's error). ``first``:
+    the failure of a try the caller already made (already counted in ``budget``)."""
+    outcome: T | Failure | None = first
     while True:
-        budget.attempts += 1
-        outcome = await attempt()
-        if not isinstance(outcome, Failure):
-            return outcome
+        if outcome is None:
+            budget.attempts += 1
+            outcome = await attempt()
+            if not isinstance(outcome, Failure):
+                return outcome
+        assert isinstance(outcome, Failure)
         delay = outcome.delay
         if delay is None:
             delay = budget.policy.backoff(budget.attempts, rng)
@@ -83,6 +88,7 @@ async def retry(
                 return await give_up(outcome)
             raise outcome.error from outcome.cause
         await sleep(delay)
+        outcome = None
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
