@@ -11,6 +11,8 @@ import pytest
 from api_fake import BASE, FakeRingRx, Sleeps, make_client
 
 from ringrx_iac.api import endpoints
+from ringrx_iac.api.client import RingRxClient
+from ringrx_iac.api.credentials import ApiKeyCredentials, ClientSettings
 from ringrx_iac.api.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -129,6 +131,23 @@ async def test_parallelism_bounds_requests_in_flight() -> None:
     async with client:
         await asyncio.gather(*(client.list_callbacks() for _ in range(10)))
     assert peak == 2
+
+
+@pytest.mark.parametrize(
+    "base", ["https://api.example/v2", "https://api.example/v2/", "http://127.0.0.1:8000"]
+)
+async def test_absolute_urls_are_the_ones_httpx_would_join(base: str) -> None:
+    """`_url` joins paths itself (cheaper); the result is httpx's own join, or the path
+    is left to httpx."""
+    settings = ClientSettings(base_url=base, credentials=ApiKeyCredentials("k", "s"), insecure=True)
+    paths = ["/pbxcallbacks", "/phonenumbers/12", "/x/a b", "/x/ü", "/x?y=1&z=ä", "/x/%41"]
+    paths += ["/x/a%2Fb", "/x/[1]", "/x/../y", "/x#frag", "//host/x", "relative"]
+    async with RingRxClient(settings) as client:
+        for path in paths:
+            joined = client._http.build_request("GET", path).url
+            url = client._url(path)
+            assert str(client._http.build_request("GET", url).url) == str(joined), path
+            assert client._http.build_request("GET", url).url.raw_path == joined.raw_path
 
 
 async def test_create_update_delete_bind_send_only_what_they_must() -> None:

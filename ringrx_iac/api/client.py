@@ -134,6 +134,9 @@ class RingRxClient:
             event_hooks={"request": hooks_request, "response": [log_response]},
             follow_redirects=False,
         )
+        self._base = str(self._http.base_url)  # see `_url`
+        if not self._base.endswith("/"):
+            self._base += "/"
         # How an ambiguous create is settled (see `create_callback`): the ids of the
         # callbacks that existed before this client's creates (None until first listed),
         # the ids this client's creates returned or recovered, and how many creates are
@@ -203,7 +206,7 @@ class RingRxClient:
         try:
             async with self._semaphore:
                 self.stats[kind] += 1
-                response = await self._http.request(method, path, json=json)
+                response = await self._http.request(method, self._url(path), json=json)
         except httpx.TransportError as exc:
             failed = _transport_error(exc, method, path, self.settings.base_url)
             return Failure(failed, cause=exc, reached=transport_error_may_have_reached(exc, path))
@@ -220,6 +223,15 @@ class RingRxClient:
         if status_may_have_reached(status):
             return Failure(error, reached=True)
         raise error
+
+    def _url(self, path: str) -> httpx.URL | str:
+        """The absolute URL of an API path. httpx joins a relative one to the base URL by
+        building the base anew for every request (~45 us); parsing the joined text costs
+        less than half that, and gives the same URL for every path that starts with one
+        ``/`` and has no ``#`` (any other is left to httpx)."""
+        if path[:1] == "/" and path[1:2] != "/" and "#" not in path:
+            return httpx.URL(self._base + path[1:])
+        return path
 
     async def _retry(
         self,
