@@ -14,10 +14,11 @@ up to ``TOLERANCE`` keeps the schedule). The rate is
   the successes of requests started in the window the 429 speaks for (its
   ``Retry-After``, at least 1 s, ending at the 429; answers still in flight are added
   as they come), and the pace is set a margin below it. A 429 while already pacing
-  also cuts the pace by ``DECREASE`` (a window straddling two of a fixed-window
-  server's windows over-counts), but not below a pace held quietly before. Quiet
-  stretches raise the pace: halfway back to the measured one every ``RECOVER_QUIET`` s,
-  then by ``INCREASE`` every ``QUIET`` s (less often after each failed probe).
+  also sets it a margin below the pace throttled (a window straddling two of a
+  fixed-window server's windows over-counts), but not below a pace held quietly
+  before. Quiet stretches raise the pace: halfway back to the measured one every
+  ``RECOVER_QUIET`` s, then by ``INCREASE`` every ``QUIET`` s (less often after each
+  failed probe).
 
 Every 429 pauses all workers for its ``Retry-After`` (1 s when absent). A limit of N per
 window becomes a pace with a margin (`pace_for`: ``SAFETY`` x N, and at most N - 1
@@ -41,7 +42,6 @@ import httpx
 from ringrx_iac.api.retry import parse_retry_after
 
 SAFETY = 0.95  # fraction of a learned limit actually used
-DECREASE = 0.85  # a 429 while pacing: the new pace is at most this times the old one
 RECOVER_QUIET = 2.0  # seconds without a 429 between steps back up to the measured pace
 RECOVERED = 0.02  # within this fraction of that target the recovery is over
 INCREASE = 1.02  # factor of one probe past the measured pace
@@ -267,9 +267,10 @@ class RateLimiter:
 
     def _settle(self, late: bool = False) -> None:
         """The pace after a 429 episode: a margin below the limit measured; when already
-        pacing, also at most ``DECREASE`` times the pace that was throttled, but not below
-        a pace held quietly before (lower than the throttled one). A ``late`` success (in
-        flight at the 429) can only raise it."""
+        pacing, also a margin below the pace that was throttled (the server took all of
+        it: a window straddling two of a fixed-window server's windows over-counts), but
+        not below a pace held quietly before (lower than the throttled one). A ``late``
+        success (in flight at the 429) can only raise it."""
         pace = self._pace_before
         if self._accepted >= MIN_EVIDENCE:
             self._target = pace_for(self._accepted, self._measured_span)
@@ -279,7 +280,7 @@ class RateLimiter:
             self._target = SAFETY * pace  # throttled at this pace, nothing measured
         rate = self._target
         if pace is not None:
-            rate = min(rate, DECREASE * pace)
+            rate = min(rate, pace_for(pace * self._measured_span, self._measured_span))
             if self._held >= pace:
                 self._held = 0.0  # throttled at or below it: no longer known to be safe
             elif self._held > 0:
