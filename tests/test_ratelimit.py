@@ -19,6 +19,7 @@ from ringrx_iac.api.ratelimit import (
     SAFETY,
     TOLERANCE,
     RateHeaders,
+    RateLimitedTransport,
     RateLimiter,
     pace_for,
 )
@@ -357,3 +358,25 @@ def test_a_start_later_than_the_tolerance_restarts_the_schedule() -> None:
     lim, clock = limiter(max_rate=10, late=0.07)  # later than TOLERANCE
     times = starts(lim, clock, 3)
     assert times == pytest.approx([0.0, 0.17, 0.34])  # no burst to catch up
+
+
+async def test_token_requests_are_paced_but_not_counted_in_the_limit_measured() -> None:
+    """A server may not count a request without a token; counting it would over-count."""
+    lim, clock = limiter()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        clock.now += 0.01
+        return httpx.Response(429 if request.url.path == "/limited" else 200)
+
+    transport = RateLimitedTransport(httpx.MockTransport(answer), lim)
+    for path in [endpoints.TOKEN_PATH] * 10 + ["/limited"]:
+        method = "POST" if path == endpoints.TOKEN_PATH else "GET"
+        await transport.handle_async_request(httpx.Request(method, "https://api.example" + path))
+    assert lim.throttled == 1 and lim.current_rate() is None  # 10 tokens: nothing learned
+    for path in ["/pbxcallbacks"] * 10 + ["/limited"]:
+        clock.now += 2
+        await transport.handle_async_request(httpx.Request("GET", "https://api.example" + path))
+    assert lim.throttled == 2 and lim.current_rate() is None  # 1 a window: too few
+    for path in ["/pbxcallbacks"] * 10 + ["/limited"]:
+        await transport.handle_async_request(httpx.Request("GET", "https://api.example" + path))
+    assert lim.current_rate() == pytest.approx(pace_for(10, 1))

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from ringrx_iac.api.auth import is_auth_path
 from ringrx_iac.api.retry import parse_retry_after
 
 SAFETY = 0.95  # fraction of a learned limit actually used
@@ -204,14 +205,21 @@ class RateLimiter:
                 self._next = (self._next if on_time else now) + interval
 
     def observe(
-        self, status: int, headers: Mapping[str, str], started: float | None = None
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        started: float | None = None,
+        *,
+        counted: bool = True,
     ) -> None:
         """Learn from one answer: its status, its headers and when its request started
-        (None: unknown, taken as now, and a 429 then belongs to a pause in force)."""
+        (None: unknown, taken as now, and a 429 then belongs to a pause in force).
+        ``counted=False``: a success that a server may not count against the limit (a
+        token request: it carries no token), left out of the limit measured."""
         now = self.clock()
         rated = _rate_headers(headers)
         if not rated and status != 429:  # the common case: nothing to learn but the pace
-            if status < 400 and not self.from_headers:
+            if status < 400 and counted and not self.from_headers:
                 self._success(now, now if started is None else started)
             return
         info = RateHeaders.parse(rated, self.wall_clock)
@@ -327,7 +335,8 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
         await self.limiter.acquire()
         started = self.limiter.clock()
         response = await self.inner.handle_async_request(request)
-        self.limiter.observe(response.status_code, response.headers, started)
+        counted = not is_auth_path(request.url.path)
+        self.limiter.observe(response.status_code, response.headers, started, counted=counted)
         return response
 
     async def aclose(self) -> None:
