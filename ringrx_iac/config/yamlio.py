@@ -27,6 +27,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
+from ringrx_iac.config.leannodes import RUAMEL_CLASS, LeanScalar, lean_nodes
 from ringrx_iac.config.linemap import LineMap
 from ringrx_iac.diagnostics import Location
 
@@ -198,6 +199,7 @@ class _CachedResolver(VersionedResolver):
         return self._cached
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        kind = RUAMEL_CLASS.get(kind, kind)
         if self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
         if kind is not ScalarNode:
@@ -279,7 +281,8 @@ def parse(
         )
     yaml = _yaml()
     try:
-        node = yaml.compose(text)
+        with lean_nodes():
+            node = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = exc.problem or exc.context or "malformed YAML"
@@ -467,7 +470,7 @@ class _Builder:
         merges: list[Node] = []
         entries = self.entries
         for key_node, value_node in node.value:
-            if key_node.ctag is _STR_TAG and type(key_node) is ScalarNode:
+            if key_node.ctag is _STR_TAG and type(key_node) is LeanScalar:
                 key = key_node.value  # the usual key: a plain string (as self.key)
             else:
                 key_tag = key_node.tag
@@ -489,7 +492,7 @@ class _Builder:
                 )
                 continue
             entries[key_path] = self.entry(key_node, value_node, key_path)
-            if value_node.ctag is _STR_TAG and type(value_node) is ScalarNode:
+            if value_node.ctag is _STR_TAG and type(value_node) is LeanScalar:
                 self.visited += 1  # (build's path for a string, inlined: the most common)
                 result[key] = value_node.value
             else:
