@@ -14,6 +14,7 @@ from ringrx_iac.config.template import (
     parse_var,
     render,
 )
+from ringrx_iac.validate import validate
 
 
 def test_single_brace_tokens_pass_through() -> None:
@@ -157,3 +158,30 @@ def test_var_file_errors_are_one_located_line(
     message = str(info.value)
     assert "\n" not in message and "<unicode string>" not in message
     assert re.search(expected, message), message
+
+
+def test_findings_in_a_rendered_template_point_into_the_template(tmp_path: Path) -> None:
+    """Positions in rendered text are mapped back to the template (lazily, when asked)."""
+    url_line = '    url: "https://h.example.com/{{ n }}/{caller}"'
+    template = "\n".join(
+        [
+            "version: 1",
+            "callbacks:",
+            "{% for n in range(2) %}",
+            '  - name: "cb-{{ n }}"',
+            "    type: sms",
+            url_line,
+            "    type: sms",
+            "{% endfor %}",
+            "",
+        ]
+    )
+    path = tmp_path / "c.yaml.j2"
+    path.write_text(template, encoding="utf-8")
+    result = validate(path, env={})
+    unknown = [d for d in result.diagnostics if d.code == "RRX101"]
+    where = [(d.location.line, d.location.column) for d in unknown if d.location]
+    assert where == [(6, url_line.find("{caller}") + 1)]  # both copies: one finding
+    dupes = [d for d in result.diagnostics if d.code == "RRX007"]
+    assert [(d.location.line, d.location.column) for d in dupes if d.location] == [(7, 5)]
+    assert all("first defined at line 5" in d.message for d in dupes)

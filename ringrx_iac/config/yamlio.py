@@ -36,7 +36,8 @@ Pos = tuple[str, int, int]  # (file, line, column), 1-based
 # Where a mapping entry or sequence item is: (file, key line, key column, value line,
 # value column, inline), 1-based (an item's "key" is its value). ``inline``: the value is a
 # single-line plain or quoted scalar, whose characters map one-to-one onto columns, so
-# ``locate_offset`` can point inside it. A Location is made only when one is asked for.
+# ``locate_offset`` can point inside it. Positions are in the text parsed (for a rendered
+# template, its output: see ``SourceMap.linemaps``); a Location is made only when asked for.
 Entry = tuple[str, int, int, int, int, bool]
 
 _STR = "tag:yaml.org,2002:str"
@@ -89,9 +90,16 @@ class SourceMap:
     # One plain tuple per path (a 20,000-callback file has 240,000 of them, and most runs
     # never report one): see :data:`Entry`.
     entries: dict[KeyPath, Entry] = field(default_factory=dict)
-    # Single-line scalars of a rendered template: (line map, output line, output column of
-    # the value's first character); offsets inside them map back through the line map.
-    rendered: dict[KeyPath, tuple[LineMap, int, int]] = field(default_factory=dict)
+    # Files rendered from a template: their entries hold positions in the rendered text,
+    # mapped back to the template through its line map only when one is asked for.
+    linemaps: dict[str, LineMap] = field(default_factory=dict)
+
+    def location(self, file: str, line: int, column: int) -> Location:
+        """The source Location of a position as an entry holds it."""
+        linemap = self.linemaps.get(file)
+        if linemap is None:
+            return Location(file, line, column)
+        return Location(file, *linemap.position(line, column))
 
     def locate(self, path: KeyPath) -> Location:
         """The value at ``path``, else the nearest known ancestor."""
@@ -99,36 +107,28 @@ class SourceMap:
         for i in range(len(path), 0, -1):
             entry = entries.get(path[:i])
             if entry is not None:
-                return Location(entry[0], entry[3], entry[4])
+                return self.location(entry[0], entry[3], entry[4])
         return self.root
 
     def locate_key(self, path: KeyPath) -> Location:
         """The key at ``path`` (for mapping entries), else as :meth:`locate`."""
         entry = self.entries.get(path)
-        return self.locate(path) if entry is None else Location(*entry[:3])
+        return self.locate(path) if entry is None else self.location(*entry[:3])
 
     def locate_offset(self, path: KeyPath, offset: int) -> Location:
         """Character ``offset`` inside the string value at ``path`` when it can be exact."""
-        loc = self.locate(path)
         entry = self.entries.get(path)
-        if entry is not None and entry[5] and loc.line:
-            return Location(loc.file, loc.line, loc.column + offset)
-        if path in self.rendered:
-            positions, line, column = self.rendered[path]
-            return Location(loc.file, *positions.position(line, column + offset))
-        return loc
+        if entry is not None and entry[5] and entry[3]:
+            return self.location(entry[0], entry[3], entry[4] + offset)
+        return self.locate(path)
 
     def moved(self, move: Callable[[KeyPath], KeyPath | None]) -> SourceMap:
         """A copy whose every path ``p`` becomes ``move(p)`` (None: dropped)."""
-        out = SourceMap(root=self.root)
+        out = SourceMap(root=self.root, linemaps=dict(self.linemaps))
         for path, entry in self.entries.items():
             new = move(path)
             if new is not None:
                 out.entries[new] = entry
-        for path, where in self.rendered.items():
-            new = move(path)
-            if new is not None:
-                out.rendered[new] = where
         return out
 
     def reindexed(self, section: str, mapping: dict[int, int]) -> SourceMap:
@@ -144,7 +144,7 @@ class SourceMap:
         if remap:
             other = other.moved(lambda path: _remap(path, remap))
         self.entries.update(other.entries)
-        self.rendered.update(other.rendered)
+        self.linemaps.update(other.linemaps)
 
 
 def _reindex(path: KeyPath, section: str, mapping: dict[int, int]) -> KeyPath | None:
@@ -385,9 +385,10 @@ class _Builder:
     ) -> None:
         """``distinct``: the document's node count (or an upper bound); None: no bound."""
         self.constructor = yaml.constructor
-        self.positions = positions
         self.filename = filename
         self.sources = SourceMap(root=Location(filename, 1, 1))
+        if positions is not None:
+            self.sources.linemaps[filename] = positions
         self.entries = self.sources.entries
         self.problems: list[YamlProblem] = []
         self.limit = (
@@ -398,16 +399,15 @@ class _Builder:
         self.visited = 0
         self.active: set[int] = set()
 
-    def pos(self, node: Node, shift: int = 0) -> Pos:
-        """Where ``node`` starts (``shift`` columns further) in the source."""
+    def pos(self, node: Node) -> Pos:
+        """Where ``node`` starts in the text parsed (a rendered template's: its output)."""
         mark = node.start_mark
-        if self.positions is None:
-            return (self.filename, mark.line + 1, mark.column + 1 + shift)
-        return (self.filename, *self.positions.position(mark.line + 1, mark.column + 1 + shift))
+        return (self.filename, mark.line + 1, mark.column + 1)
 
     def _line_col(self, node: Node) -> tuple[int, int]:
-        _, line, column = self.pos(node)
-        return line, column
+        """Where ``node`` starts in the source file (for a problem found now)."""
+        location = self.sources.location(*self.pos(node))
+        return location.line, location.column
 
     def build(self, node: Node, path: KeyPath) -> Any:
         self.visited += 1
@@ -480,14 +480,13 @@ class _Builder:
                 key = self.key(key_node, key_tag)
             key_path = path + (key,)
             if key in result:
-                _, line, column = self.pos(key_node)
+                first = self.sources.locate_key(key_path).line
                 self.problems.append(
                     YamlProblem(
                         "duplicate-key",
-                        f"duplicate key {key!r} (first defined at line {entries[key_path][1]})",
+                        f"duplicate key {key!r} (first defined at line {first})",
                         "remove one of them; YAML keeps only one value per key",
-                        line,
-                        column,
+                        *self._line_col(key_node),
                     )
                 )
                 continue
@@ -530,8 +529,8 @@ class _Builder:
     def entry(self, key_node: Node | None, node: Node, path: KeyPath) -> Entry:
         """Where the key (None: a sequence item, its own key) and the value ``node`` are.
 
-        A single-line plain or quoted scalar is ``inline`` (or, in a rendered template,
-        recorded in ``rendered``), so that ``locate_offset`` can point inside it.
+        A single-line plain or quoted scalar is ``inline``, so that ``locate_offset`` can
+        point inside it.
         """
         shift = inline = 0
         start = node.start_mark
@@ -539,15 +538,7 @@ class _Builder:
             style = node.style
             if not style or style in ('"', "'"):
                 shift = 1 if style else 0
-                if self.positions is not None:
-                    where = (self.positions, start.line + 1, start.column + 1 + shift)
-                    self.sources.rendered[path] = where
-                else:
-                    inline = 1
-        if self.positions is not None:
-            value = self.pos(node, shift)
-            key = value if key_node is None else self.pos(key_node)
-            return (*key, *value[1:], False)
+                inline = 1
         line, column = start.line + 1, start.column + 1 + shift
         if key_node is None:
             return (self.filename, line, column, line, column, inline == 1)
