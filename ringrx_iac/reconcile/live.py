@@ -98,12 +98,12 @@ def _targets(kind: str, remotes: Iterable[RemoteTarget]) -> list[LiveTarget]:
                 break
         primary = keys.get(first, "")
         if is_phone:
-            primary = common_e164(primary) or normalise_phone(primary)
+            primary = normalise_phone(primary)
         elif not primary:
             primary = next((keys[k] for k in natural if keys.get(k)), str(remote.id))
-        target = new(
-            LiveTarget
-        )  # LiveTarget(kind, id, primary, keys, callback_id): see _SET_FIELDS
+        # LiveTarget(kind, id, primary, keys, callback_id), without the frozen __init__:
+        # see _SET_FIELDS.
+        target = new(LiveTarget)
         set_kind(target, remote.kind)
         set_id(target, remote.id)
         set_display(target, primary)
@@ -148,9 +148,7 @@ class LiveState:
         phone = TARGETS[kind].is_phone_number
         out: list[list[LiveTarget]] = []
         for ref in refs:
-            norm = common_e164(ref) if phone and type(ref) is str else None
-            if norm is None:
-                norm = normalise_phone(ref) if phone else str(ref).strip()
+            norm = normalise_phone(ref) if phone else str(ref).strip()
             for index in indexes:
                 found = index.get(norm)
                 if found is not None:
