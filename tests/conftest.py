@@ -29,6 +29,7 @@ INTEGRATION_NAMES = (
     "SimulatorServer",
     "subprocess",
     "run_cli_process",
+    "run_demo",
     "running_simulator",
     "ContractServer",
 )

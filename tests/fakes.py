@@ -144,6 +144,21 @@ def run_cli(args: list[str], env: dict[str, str]) -> Any:
     return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
+def run_demo(module: str, **env: str) -> tuple[int, str]:
+    """Run ``python -m module`` (a demo) without any RINGRX_* variable of this process;
+    returns its exit code and its stdout + stderr."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RINGRX_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", module],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=600,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def run_cli_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run ``ringrx-iac`` as a real process (``env`` over ``os.environ``, no stdin, 60 s
     timeout); returns the ``CompletedProcess`` with text stdout and stderr."""

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from fakes import run_demo
 
 from ringrx_iac.harness import mask_headers
 
 
 def test_demo_runs_every_step_with_the_expected_exit_codes() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RINGRX_")}
-    env["NO_COLOR"] = "1"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ringrx_iac.demo"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out[-4000:]
+    code, out = run_demo("ringrx_iac.demo", NO_COLOR="1")
+    assert code == 0, out[-4000:]
     assert "Demo complete" in out
     assert out.count("(as expected)") == 8  # the eight CLI steps (examples/full.yaml first)
     assert "Drift detected" in out
